@@ -1,0 +1,3 @@
+module chanpeers
+
+go 1.19

@@ -1,0 +1,305 @@
+// The bounded flavor: a ring of `capacity` slots, allocated once.
+//
+// Positions. The head (next slot to read) and the tail (next slot to write)
+// are positions: an index in [0, capacity) in the low bits and a lap count
+// above them, so that a position names one use of one slot:
+//
+//   bits:  [ lap ... | mark | index ]
+//           one_lap_ = 2 * mark_bit_, mark_bit_ = bit_ceil(capacity + 1)
+//
+// The mark bit is only ever set in the tail; it means "disconnected" (the
+// last sender left, or the receiver closed) and stops new sends.
+//
+// Stamps. Each slot carries a stamp, the position it is ready for:
+//
+//   stamp == p                 free, ready to be written at position p;
+//   stamp == p + 1             written at position p, ready to be read;
+//   stamp == p + one_lap_      read at p: free for position p + one_lap_.
+//
+// Invariant [single reader]: only the receiver's thread reads slots and
+// advances the head, so the head needs no read-modify-write: it is a plain
+// store that senders merely load to tell "full" from "being emptied".
+// Senders claim positions by compare-and-swap on the tail.
+#ifndef CHAN_LIB_FLAVOR_ARRAY_H_
+#define CHAN_LIB_FLAVOR_ARRAY_H_
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "lib/flavor/flavor.h"
+#include "lib/wait/backoff.h"
+#include "lib/wait/wait_list.h"
+
+namespace chan::internal {
+
+template <class T>
+class Array final : public Flavor<T> {
+ public:
+  // Throws std::length_error if the ring cannot be allocated.
+  explicit Array(size_t capacity)
+      : capacity_(capacity),
+        mark_bit_(std::bit_ceil(uint64_t{capacity} + 1)),
+        one_lap_(2 * mark_bit_),
+        slots_(Allocate(capacity)) {
+    for (size_t i = 0; i < capacity; ++i) {
+      slots_[i].stamp.store(i, std::memory_order_relaxed);
+    }
+  }
+
+  ~Array() override { DiscardAll(); }
+
+  bool TryReserve(Operation& op) override {
+    return op.kind == OpKind::kSend ? StartSend(op.token)
+                                    : StartRecv(op.token);
+  }
+
+  bool IsReady(Operation& op) override {
+    if (op.kind == OpKind::kSend) {
+      const uint64_t tail = tail_.load(std::memory_order_seq_cst);
+      if (tail & mark_bit_) return true;
+      const Slot& slot = slots_[tail & (mark_bit_ - 1)];
+      return slot.stamp.load(std::memory_order_seq_cst) == tail;
+    }
+    const uint64_t head = head_.load(std::memory_order_relaxed);
+    const Slot& slot = slots_[head & (mark_bit_ - 1)];
+    if (slot.stamp.load(std::memory_order_seq_cst) == head + 1) return true;
+    return tail_.load(std::memory_order_seq_cst) == (head | mark_bit_);
+  }
+
+  void Register(Operation& op, Context& context, uintptr_t id) override {
+    Waiters(op).Register(context, id, nullptr);
+  }
+
+  void Unregister(Operation& op, Context& context, uintptr_t id) override {
+    Waiters(op).Unregister(context, id);
+  }
+
+  void Abandon(Operation& op) override {
+    // A claimed send slot must be published, or the receiver would wait on
+    // it forever; it is published as a hole. A receive reserves nothing.
+    if (op.kind == OpKind::kSend && op.token.slot != nullptr) {
+      Publish(op.token, /*hole=*/true);
+    }
+  }
+
+  void Write(Operation& op, T& value) override {
+    Slot* slot = static_cast<Slot*>(op.token.slot);
+    try {
+      ::new (static_cast<void*>(slot->storage)) T(std::move(value));
+    } catch (...) {
+      Publish(op.token, /*hole=*/true);
+      throw;
+    }
+    Publish(op.token, /*hole=*/false);
+  }
+
+  void Read(Operation& op, std::optional<T>& out) override {
+    Slot* slot = static_cast<Slot*>(op.token.slot);
+    T* value = slot->value();
+    out.emplace(std::move(*value));  // If this throws, the value stays.
+    value->~T();
+    Free(op.token.stamp, *slot);
+  }
+
+  void DisconnectSenders() override { Disconnect(); }
+  void CloseReceiver() override { Disconnect(); }
+
+  void DiscardAll() override {
+    // The tail is marked: no sender claims a slot any more, but senders that
+    // claimed one before the mark may still be writing it. Wait for each.
+    const uint64_t tail = tail_.load(std::memory_order_acquire) & ~mark_bit_;
+    uint64_t head = head_.load(std::memory_order_relaxed);
+    Backoff backoff;
+    while (head != tail) {
+      Slot& slot = slots_[head & (mark_bit_ - 1)];
+      if (slot.stamp.load(std::memory_order_acquire) != head + 1) {
+        backoff.Snooze();
+        continue;
+      }
+      if (!slot.hole) slot.value()->~T();
+      slot.hole = false;
+      head = Next(head);
+      backoff.Reset();
+    }
+    head_.store(head, std::memory_order_relaxed);
+  }
+
+  size_t Len() const override {
+    for (;;) {
+      // A consistent pair: the tail did not move while the head was read.
+      const uint64_t tail = tail_.load(std::memory_order_seq_cst);
+      const uint64_t head = head_.load(std::memory_order_seq_cst);
+      if (tail_.load(std::memory_order_seq_cst) != tail) continue;
+      const uint64_t tix = tail & (mark_bit_ - 1);
+      const uint64_t hix = head & (mark_bit_ - 1);
+      if (hix < tix) return tix - hix;
+      if (hix > tix) return capacity_ - hix + tix;
+      return (tail & ~mark_bit_) == head ? 0 : capacity_;
+    }
+  }
+
+  std::optional<size_t> Capacity() const override { return capacity_; }
+
+  bool IsDisconnected() const override {
+    return (tail_.load(std::memory_order_seq_cst) & mark_bit_) != 0;
+  }
+
+ private:
+  struct Slot {
+    std::atomic<uint64_t> stamp;
+    // Set by a sender whose move threw (or that abandoned its claim) before
+    // it publishes the stamp; the receiver skips the slot and clears it.
+    bool hole = false;
+    alignas(T) unsigned char storage[sizeof(T)];
+
+    T* value() { return std::launder(reinterpret_cast<T*>(storage)); }
+  };
+
+  static std::unique_ptr<Slot[]> Allocate(size_t capacity) {
+    constexpr size_t kMax = std::numeric_limits<size_t>::max() / sizeof(Slot);
+    // Positions need a lap above the index and mark bits.
+    if (capacity > kMax || capacity > (size_t{1} << 48)) {
+      throw std::length_error("chan::Bounded: capacity " +
+                              std::to_string(capacity) + " is too large");
+    }
+    try {
+      return std::unique_ptr<Slot[]>(new Slot[capacity]);
+    } catch (const std::bad_alloc&) {
+      throw std::length_error(
+          "chan::Bounded: capacity " + std::to_string(capacity) + " needs " +
+          std::to_string(capacity * sizeof(Slot)) +
+          " bytes, which could not be allocated");
+    }
+  }
+
+  SyncWaitList& Waiters(const Operation& op) {
+    return op.kind == OpKind::kSend ? senders_ : receivers_;
+  }
+
+  // The position after `position`: the next index, or index 0 of the next
+  // lap.
+  uint64_t Next(uint64_t position) const {
+    const uint64_t index = position & (mark_bit_ - 1);
+    const uint64_t lap = position & ~(one_lap_ - 1);
+    return index + 1 < capacity_ ? position + 1 : lap + one_lap_;
+  }
+
+  bool StartSend(Token& token) {
+    Backoff backoff;
+    uint64_t tail = tail_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (tail & mark_bit_) {
+        token.disconnected = true;
+        return true;
+      }
+      Slot& slot = slots_[tail & (mark_bit_ - 1)];
+      // Acquire pairs with Free()'s release: the receiver is done with the
+      // slot's previous value before we construct a new one in it.
+      const uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+      if (stamp == tail) {
+        // Free at this lap: claim it. seq_cst keeps the claim in the single
+        // order that the Len() and IsReady() loads read.
+        if (tail_.compare_exchange_weak(tail, Next(tail),
+                                        std::memory_order_seq_cst,
+                                        std::memory_order_relaxed)) {
+          token.slot = &slot;
+          token.stamp = tail + 1;
+          return true;
+        }
+        backoff.Spin();
+      } else if (stamp + one_lap_ == tail + 1) {
+        // The slot still holds the previous lap's value. If the head is a
+        // whole lap behind the tail, the ring is full; otherwise the
+        // receiver is just emptying the slot.
+        const uint64_t head = head_.load(std::memory_order_seq_cst);
+        if (head + one_lap_ == tail) return false;
+        backoff.Snooze();
+        tail = tail_.load(std::memory_order_relaxed);
+      } else {
+        // Another sender claimed this position first; catch up.
+        backoff.Spin();
+        tail = tail_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  // Makes a written (or abandoned) slot visible to the receiver and wakes
+  // it if it waits. The stamp store is seq_cst: it is the publish half of
+  // SyncWaitList's protocol, and Notify()'s load the check half.
+  void Publish(const Token& token, bool hole) {
+    Slot* slot = static_cast<Slot*>(token.slot);
+    slot->hole = hole;
+    slot->stamp.store(token.stamp, std::memory_order_seq_cst);
+    receivers_.Notify();
+  }
+
+  bool StartRecv(Token& token) {
+    for (;;) {
+      const uint64_t head = head_.load(std::memory_order_relaxed);
+      Slot& slot = slots_[head & (mark_bit_ - 1)];
+      // Acquire pairs with Publish(): the value is visible.
+      const uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+      if (stamp == head + 1) {
+        if (slot.hole) {
+          slot.hole = false;
+          Free(head, slot);
+          continue;
+        }
+        token.slot = &slot;
+        token.stamp = head;
+        return true;
+      }
+      // Nothing at the head. Empty, unless a sender claimed this slot and
+      // is still writing it (then it is not ready yet either).
+      const uint64_t tail = tail_.load(std::memory_order_seq_cst);
+      if (tail == (head | mark_bit_)) {
+        token.disconnected = true;  // Disconnected and drained.
+        return true;
+      }
+      return false;
+    }
+  }
+
+  // Hands the slot read at `head` back to the senders, one lap later, and
+  // wakes a sender that waits for room. The stamp store is seq_cst for the
+  // same reason as in Publish(), with senders_ as the list.
+  void Free(uint64_t head, Slot& slot) {
+    head_.store(Next(head), std::memory_order_relaxed);
+    slot.stamp.store(head + one_lap_, std::memory_order_seq_cst);
+    senders_.Notify();
+  }
+
+  void Disconnect() {
+    // seq_cst: ordered with the senders' claims and the receiver's checks.
+    const uint64_t tail = tail_.fetch_or(mark_bit_, std::memory_order_seq_cst);
+    if ((tail & mark_bit_) == 0) {
+      senders_.DisconnectAll();
+      receivers_.DisconnectAll();
+    }
+  }
+
+  const size_t capacity_;
+  const uint64_t mark_bit_;
+  const uint64_t one_lap_;
+  const std::unique_ptr<Slot[]> slots_;
+
+  // Written by the receiver only ([single reader]); loaded by senders.
+  alignas(64) std::atomic<uint64_t> head_{0};
+  // Claimed by senders with compare-and-swap; marked on disconnection.
+  alignas(64) std::atomic<uint64_t> tail_{0};
+
+  alignas(64) SyncWaitList senders_;
+  SyncWaitList receivers_;
+};
+
+}  // namespace chan::internal
+
+#endif  // CHAN_LIB_FLAVOR_ARRAY_H_

@@ -1,0 +1,85 @@
+// The interface the typed handles (chan::Sender, chan::Receiver) use to reach
+// a channel of any flavor, and the reference counts that decide when the
+// channel disconnects and when it is freed.
+#ifndef CHAN_LIB_FLAVOR_FLAVOR_H_
+#define CHAN_LIB_FLAVOR_FLAVOR_H_
+
+#include <atomic>
+#include <cstddef>
+#include <optional>
+
+#include "lib/wait/operation.h"
+
+namespace chan::internal {
+
+template <class T>
+class Flavor : public Selectable {
+ public:
+  virtual ~Flavor() = default;
+
+  // Completes a receive that TryReserve() reserved (and that is neither
+  // disconnected nor done through a packet) by moving the value into `out`.
+  // If T's move constructor throws, the value stays queued and the
+  // exception propagates.
+  virtual void Read(Operation& op, std::optional<T>& out) = 0;
+
+  // Completes a reserved send by moving `value` into the channel. If T's
+  // move constructor throws, the reservation is released (the receiver
+  // skips it), `value` stays with the caller and the exception propagates.
+  virtual void Write(Operation& op, T& value) = 0;
+
+  // The last sender is gone: once drained, receives report disconnection.
+  virtual void DisconnectSenders() = 0;
+  // The receiver closed: sends fail from now on; queued values stay until
+  // the receiver drains them or is destroyed.
+  virtual void CloseReceiver() = 0;
+  // The receiver is gone: destroys every queued value, now, exactly once.
+  // Called after CloseReceiver().
+  virtual void DiscardAll() = 0;
+
+  virtual size_t Len() const = 0;
+  virtual std::optional<size_t> Capacity() const = 0;
+  virtual bool IsDisconnected() const = 0;
+
+  // Counts the senders. The first sender is counted at construction.
+  // Relaxed: a new sender is copied from a live one, which keeps the
+  // channel alive; nothing is published by the count itself.
+  void AddSender() { senders_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Drops one sender; the last one disconnects the channel. acq_rel: every
+  // sender's sends happen-before the disconnection the last one performs.
+  void DropSender() {
+    if (senders_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      DisconnectSenders();
+      ReleaseSide();
+    }
+  }
+
+  // Drops the receiver: closes, destroys what is queued, releases.
+  void DropReceiver() {
+    CloseReceiver();
+    DiscardAll();
+    ReleaseSide();
+  }
+
+  // For channels made without a sending side (timers): the receiver alone
+  // owns the channel.
+  void ReleaseSendingSide() { ReleaseSide(); }
+
+ private:
+  // The sending side (once all senders are gone) and the receiving side
+  // each release once; the second frees the channel. acq_rel: the first
+  // side's last accesses happen-before the delete by the second.
+  void ReleaseSide() {
+    if (released_one_side_.exchange(true, std::memory_order_acq_rel)) {
+      delete this;
+    }
+  }
+
+  std::atomic<size_t> senders_{1};
+  std::atomic<bool> released_one_side_{false};
+};
+
+}  // namespace chan::internal
+
+#endif  // CHAN_LIB_FLAVOR_FLAVOR_H_

@@ -1,0 +1,295 @@
+// The unbounded flavor: a linked list of blocks of slots. Senders never
+// block; one allocation serves kBlockCap messages.
+//
+// Positions. Head and tail count positions in steps of kStep (bit 0 of the
+// tail is the mark bit: "disconnected", set when the last sender leaves or
+// the receiver closes). Position p is offset (p / kStep) % kLap of its
+// block; offsets 0..kBlockCap-1 are slots, and offset kBlockCap is a
+// sentinel that no message uses: a tail resting there means "the sender that
+// took the block's last slot is installing the next block; wait".
+//
+// Slot states: 0 (empty), kWritten (holds a value), kWritten | kHole (a
+// sender's move threw, or it abandoned its claim: the receiver skips it).
+//
+// Invariant [single reader]: only the receiver's thread reads slots,
+// advances the head and frees blocks; the head needs no read-modify-write.
+// A block is freed when the head passes its sentinel: by then every slot in
+// it was written, and writing its slot was each sender's last access to it.
+#ifndef CHAN_LIB_FLAVOR_LIST_H_
+#define CHAN_LIB_FLAVOR_LIST_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <optional>
+
+#include "lib/flavor/flavor.h"
+#include "lib/wait/backoff.h"
+#include "lib/wait/wait_list.h"
+
+namespace chan::internal {
+
+template <class T>
+class List final : public Flavor<T> {
+ public:
+  List() : head_block_(new Block) {
+    tail_block_.store(head_block_, std::memory_order_relaxed);
+  }
+
+  ~List() override {
+    DiscardAll();
+    delete head_block_;
+  }
+
+  bool TryReserve(Operation& op) override {
+    return op.kind == OpKind::kSend ? StartSend(op.token)
+                                    : StartRecv(op.token);
+  }
+
+  bool IsReady(Operation& op) override {
+    if (op.kind == OpKind::kSend) return true;  // Sends never block.
+    const uint64_t head = head_.load(std::memory_order_relaxed);
+    const uint64_t offset = Offset(head);
+    if (offset == kBlockCap) return true;  // Moving on to the next block.
+    const Slot& slot = head_block_->slots[offset];
+    if (slot.state.load(std::memory_order_seq_cst) & kWritten) return true;
+    return tail_.load(std::memory_order_seq_cst) == (head | kMark);
+  }
+
+  void Register(Operation& op, Context& context, uintptr_t id) override {
+    if (op.kind == OpKind::kRecv) receivers_.Register(context, id, nullptr);
+  }
+
+  void Unregister(Operation& op, Context& context, uintptr_t id) override {
+    if (op.kind == OpKind::kRecv) receivers_.Unregister(context, id);
+  }
+
+  void Abandon(Operation& op) override {
+    if (op.kind == OpKind::kSend && op.token.slot != nullptr) {
+      Publish(op.token, kWritten | kHole);
+    }
+  }
+
+  void Write(Operation& op, T& value) override {
+    Slot* slot = static_cast<Slot*>(op.token.slot);
+    try {
+      ::new (static_cast<void*>(slot->storage)) T(std::move(value));
+    } catch (...) {
+      Publish(op.token, kWritten | kHole);
+      throw;
+    }
+    Publish(op.token, kWritten);
+  }
+
+  void Read(Operation& op, std::optional<T>& out) override {
+    Slot* slot = static_cast<Slot*>(op.token.slot);
+    T* value = slot->value();
+    out.emplace(std::move(*value));  // If this throws, the value stays.
+    value->~T();
+    head_.store(op.token.stamp + kStep, std::memory_order_release);
+  }
+
+  void DisconnectSenders() override { Disconnect(); }
+  void CloseReceiver() override { Disconnect(); }
+
+  void DiscardAll() override {
+    // The tail is marked, so no sender claims a position any more; wait for
+    // a sender installing the next block to finish moving the tail off the
+    // sentinel, and for senders still writing claimed slots.
+    Backoff backoff;
+    uint64_t tail = tail_.load(std::memory_order_acquire);
+    while (Offset(tail) == kBlockCap) {
+      backoff.Snooze();
+      tail = tail_.load(std::memory_order_acquire);
+    }
+    tail &= ~kMark;
+    uint64_t head = head_.load(std::memory_order_relaxed);
+    while (head != tail) {
+      const uint64_t offset = Offset(head);
+      if (offset == kBlockCap) {
+        head_block_ = AdvanceBlock(head_block_);
+        head += kStep;
+        continue;
+      }
+      Slot& slot = head_block_->slots[offset];
+      backoff.Reset();
+      uint32_t state;
+      while (((state = slot.state.load(std::memory_order_acquire)) &
+              kWritten) == 0) {
+        backoff.Snooze();
+      }
+      if ((state & kHole) == 0) slot.value()->~T();
+      head += kStep;
+    }
+    head_.store(head, std::memory_order_release);
+  }
+
+  size_t Len() const override {
+    // The head first: it never passes the tail, so a tail read later is at
+    // least as far along.
+    const uint64_t head = head_.load(std::memory_order_acquire);
+    const uint64_t tail = tail_.load(std::memory_order_seq_cst) & ~kMark;
+    return MessagesBefore(tail) - MessagesBefore(head);
+  }
+
+  std::optional<size_t> Capacity() const override { return std::nullopt; }
+
+  bool IsDisconnected() const override {
+    return (tail_.load(std::memory_order_seq_cst) & kMark) != 0;
+  }
+
+ private:
+  static constexpr uint64_t kMark = 1;
+  static constexpr uint64_t kStep = 2;  // Positions step over the mark bit.
+  // 31 slots and a sentinel per lap: a block of ints is 256 bytes, four
+  // cache lines, and 200,000 messages cost 6,452 allocations.
+  static constexpr uint64_t kLap = 32;
+  static constexpr uint64_t kBlockCap = kLap - 1;
+
+  static constexpr uint32_t kWritten = 1;
+  static constexpr uint32_t kHole = 2;
+
+  struct Slot {
+    std::atomic<uint32_t> state{0};
+    alignas(T) unsigned char storage[sizeof(T)];
+
+    T* value() { return std::launder(reinterpret_cast<T*>(storage)); }
+  };
+
+  struct Block {
+    std::atomic<Block*> next{nullptr};
+    Slot slots[kBlockCap];
+  };
+
+  static uint64_t Offset(uint64_t position) {
+    return (position / kStep) % kLap;
+  }
+
+  // Messages that fit before `position`: every lap holds kBlockCap.
+  static uint64_t MessagesBefore(uint64_t position) {
+    const uint64_t index = position / kStep;
+    return index - index / kLap;
+  }
+
+  // Frees a fully read block and returns its successor, waiting for the
+  // sender that installs it if it is not linked yet.
+  static Block* AdvanceBlock(Block* block) {
+    Backoff backoff;
+    Block* next;
+    // Acquire pairs with the installer's release store of `next`.
+    while ((next = block->next.load(std::memory_order_acquire)) == nullptr) {
+      backoff.Snooze();
+    }
+    delete block;
+    return next;
+  }
+
+  bool StartSend(Token& token) {
+    Backoff backoff;
+    // Acquire on both loads pairs with the installer's release stores: a
+    // tail past a sentinel comes with the block that follows it.
+    uint64_t tail = tail_.load(std::memory_order_acquire);
+    Block* block = tail_block_.load(std::memory_order_acquire);
+    std::unique_ptr<Block> next_block;
+    for (;;) {
+      if (tail & kMark) {
+        token.disconnected = true;
+        return true;
+      }
+      const uint64_t offset = Offset(tail);
+      if (offset == kBlockCap) {
+        // Another sender is installing the next block.
+        backoff.Snooze();
+        tail = tail_.load(std::memory_order_acquire);
+        block = tail_block_.load(std::memory_order_acquire);
+        continue;
+      }
+      // About to take the last slot: allocate the next block before
+      // claiming, so the others wait at the sentinel as briefly as possible.
+      if (offset + 1 == kBlockCap && next_block == nullptr) {
+        next_block = std::make_unique<Block>();
+      }
+      // seq_cst: claims are in the single order the receiver's empty check
+      // (a seq_cst load of the tail) reads.
+      if (tail_.compare_exchange_weak(tail, tail + kStep,
+                                      std::memory_order_seq_cst,
+                                      std::memory_order_acquire)) {
+        if (offset + 1 == kBlockCap) {
+          // Install the next block, then move the tail past the sentinel.
+          Block* next = next_block.release();
+          tail_block_.store(next, std::memory_order_release);
+          tail_.fetch_add(kStep, std::memory_order_release);
+          block->next.store(next, std::memory_order_release);
+        }
+        token.slot = &block->slots[offset];
+        return true;
+      }
+      // The tail moved; `tail` holds its new value. Its block may be new.
+      block = tail_block_.load(std::memory_order_acquire);
+      backoff.Spin();
+    }
+  }
+
+  // Makes a slot visible to the receiver and wakes it if it waits. The
+  // store is seq_cst: the publish half of SyncWaitList's protocol.
+  void Publish(const Token& token, uint32_t state) {
+    static_cast<Slot*>(token.slot)->state.store(state,
+                                                std::memory_order_seq_cst);
+    receivers_.Notify();
+  }
+
+  bool StartRecv(Token& token) {
+    for (;;) {
+      const uint64_t head = head_.load(std::memory_order_relaxed);
+      const uint64_t offset = Offset(head);
+      if (offset == kBlockCap) {
+        // The block is read to its end. Every slot in it was written, and
+        // the last one only after its writer linked the next block.
+        head_block_ = AdvanceBlock(head_block_);
+        head_.store(head + kStep, std::memory_order_release);
+        continue;
+      }
+      Slot& slot = head_block_->slots[offset];
+      // Acquire pairs with Publish(): the value is visible.
+      const uint32_t state = slot.state.load(std::memory_order_acquire);
+      if (state & kWritten) {
+        if (state & kHole) {
+          head_.store(head + kStep, std::memory_order_release);
+          continue;
+        }
+        token.slot = &slot;
+        token.stamp = head;
+        return true;
+      }
+      // Nothing at the head: empty, or a sender claimed this slot and is
+      // still writing it.
+      if (tail_.load(std::memory_order_seq_cst) == (head | kMark)) {
+        token.disconnected = true;  // Disconnected and drained.
+        return true;
+      }
+      return false;
+    }
+  }
+
+  void Disconnect() {
+    const uint64_t tail = tail_.fetch_or(kMark, std::memory_order_seq_cst);
+    if ((tail & kMark) == 0) receivers_.DisconnectAll();
+  }
+
+  // Receiver-owned ([single reader]). head_ is atomic only because Len()
+  // reads it from other threads.
+  alignas(64) std::atomic<uint64_t> head_{0};
+  Block* head_block_;
+
+  // Claimed by senders with compare-and-swap; marked on disconnection.
+  alignas(64) std::atomic<uint64_t> tail_{0};
+  std::atomic<Block*> tail_block_;
+
+  alignas(64) SyncWaitList receivers_;
+};
+
+}  // namespace chan::internal
+
+#endif  // CHAN_LIB_FLAVOR_LIST_H_

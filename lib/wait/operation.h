@@ -1,0 +1,97 @@
+// Operations: the unit the blocking loop waits on. A send or a receive on
+// one channel, a timer, a stop request: anything that can become ready,
+// register a context to be woken, and be completed.
+#ifndef CHAN_LIB_WAIT_OPERATION_H_
+#define CHAN_LIB_WAIT_OPERATION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+
+#include "absl/time/time.h"
+#include "chan/park.h"
+#include "lib/wait/context.h"
+
+namespace chan::internal {
+
+// A rendezvous hand-off. A thread that blocks on a rendezvous channel points
+// `value` at its value (a send) or at the storage the value should land in
+// (a receive). The partner that selects it moves the value across and then
+// sets `state`; the blocked thread waits for that store before it returns,
+// so the packet, on its stack, outlives every access.
+struct Packet {
+  enum State : uint32_t {
+    kPending = 0,   // Not yet completed.
+    kDone = 1,      // The value moved across.
+    kDeclined = 2,  // The partner gave up (a move threw, or it abandoned the
+                    // operation); the blocked thread waits again.
+  };
+
+  void* value = nullptr;
+  // Written once by the partner with release, read by the owner with
+  // acquire: the value moved before the store is visible after the load.
+  std::atomic<uint32_t> state{kPending};
+  bool registered = false;  // Owner-only: a flavor registered this packet.
+};
+
+enum class OpKind : uint8_t { kSend, kRecv };
+
+// What TryReserve() found, for the caller to complete with.
+struct Token {
+  void* slot = nullptr;      // The reserved slot, or the partner's packet.
+  uint64_t stamp = 0;        // A flavor's bookkeeping for the slot.
+  bool disconnected = false; // Ready because the channel is disconnected.
+  bool via_packet = false;   // A partner completed it through our packet.
+  std::optional<Unparker> partner;  // Rendezvous: whom to wake afterwards.
+};
+
+class Selectable;
+
+// One operation in one wait: what to do, on what, and its scratch space.
+struct Operation {
+  Operation() = default;
+  Operation(Selectable* target, OpKind kind) : target(target), kind(kind) {}
+  Operation(const Operation&) = delete;
+  Operation& operator=(const Operation&) = delete;
+
+  Selectable* target = nullptr;  // Null: a disabled case, never ready.
+  OpKind kind = OpKind::kRecv;
+  Packet packet;
+  Token token;
+};
+
+// The interface every flavor (and timer) implements for each operation
+// kind it supports. All calls come from the thread that owns the operation.
+class Selectable {
+ public:
+  // Tries to make `op` ready to complete without blocking. On success the
+  // operation may hold a reservation (a claimed slot, a selected partner) in
+  // op.token, which the caller must complete or abandon; disconnection also
+  // counts as success, with op.token.disconnected set.
+  virtual bool TryReserve(Operation& op) = 0;
+
+  // Whether TryReserve() would succeed now; reserves nothing. Used for the
+  // re-check after registering and for readiness-only waits.
+  virtual bool IsReady(Operation& op) = 0;
+
+  // Adds `context` to the waiter list that `op` waits in, to be selected
+  // with `id`. Unregister() removes it again.
+  virtual void Register(Operation& op, Context& context, uintptr_t id) = 0;
+  virtual void Unregister(Operation& op, Context& context, uintptr_t id) = 0;
+
+  // The time at which `op` becomes ready by itself (timers).
+  virtual absl::Time Deadline(Operation& /*op*/) {
+    return absl::InfiniteFuture();
+  }
+
+  // Releases a reservation that will not be completed, so that nothing is
+  // lost and no partner hangs.
+  virtual void Abandon(Operation& op) = 0;
+
+ protected:
+  ~Selectable() = default;
+};
+
+}  // namespace chan::internal
+
+#endif  // CHAN_LIB_WAIT_OPERATION_H_

@@ -1,0 +1,131 @@
+#include "lib/wait/wait.h"
+
+#include <numeric>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/time/clock.h"
+#include "lib/wait/backoff.h"
+#include "lib/wait/context.h"
+
+namespace chan::internal {
+namespace {
+
+// Tries `op` in the loop's mode; true if it may be reported.
+bool TryOne(Operation& op, bool ready_only) {
+  if (op.target == nullptr) return false;
+  return ready_only ? op.target->IsReady(op) : op.target->TryReserve(op);
+}
+
+// Waits for the partner that selected us to finish with our packet.
+Packet::State AwaitPacket(const Packet& packet) {
+  Backoff backoff;
+  for (;;) {
+    const uint32_t state = packet.state.load(std::memory_order_acquire);
+    if (state != Packet::kPending) return static_cast<Packet::State>(state);
+    backoff.Snooze();
+  }
+}
+
+}  // namespace
+
+uint32_t RandomBelow(uint32_t n) {
+  // xorshift32, seeded per thread from its address: fairness needs an even
+  // spread, not unpredictability, and this costs a few instructions.
+  thread_local uint32_t state =
+      static_cast<uint32_t>(reinterpret_cast<uintptr_t>(&state) >> 4) | 1;
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  // Lemire's multiply-shift maps the 32-bit value onto [0, n) evenly enough.
+  return static_cast<uint32_t>((uint64_t{state} * n) >> 32);
+}
+
+size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
+  // The order in which operations are tried: a fresh random permutation per
+  // call, so that every ready operation is equally likely to win (a random
+  // starting point would favour those after a run of unready ones).
+  absl::InlinedVector<uint32_t, 8> order(ops.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (options.fair) {
+    for (size_t i = order.size(); i > 1; --i) {
+      std::swap(order[i - 1], order[RandomBelow(static_cast<uint32_t>(i))]);
+    }
+  }
+
+  Context& context = Context::ForThisThread();
+  Backoff backoff;
+  for (;;) {
+    // 1. Try every operation.
+    for (uint32_t i : order) {
+      if (TryOne(ops[i], options.ready_only)) return i;
+    }
+    if (!options.block) return kWouldBlock;
+    // The deadline is checked only after a full pass, so that a value that
+    // is ready at the deadline is still taken.
+    if (options.deadline != absl::InfiniteFuture() &&
+        absl::Now() >= options.deadline) {
+      return kTimedOut;
+    }
+
+    // 2. Back off and try again while a partner is likely mid-operation:
+    // cheaper than registering, and the partner's fast path stays free of
+    // the waiter lists.
+    if (!backoff.IsCompleted()) {
+      backoff.Snooze();
+      continue;
+    }
+
+    // 3. Register with every operation, then re-check. The fence orders
+    // each registration before the re-check's loads: with the operations'
+    // own sequentially consistent publish-then-check (see SyncWaitList),
+    // either the re-check sees a change made before it, or the maker of
+    // that change sees our registration and selects us.
+    context.Reset();
+    absl::Time deadline = options.deadline;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      Operation& op = ops[i];
+      if (op.target == nullptr) continue;
+      op.packet.registered = false;
+      op.packet.state.store(Packet::kPending, std::memory_order_relaxed);
+      op.target->Register(op, context, OperationId(i));
+      deadline = std::min(deadline, op.target->Deadline(op));
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (Operation& op : ops) {
+      if (op.target != nullptr && op.target->IsReady(op)) {
+        context.TrySelect(kAborted);
+        break;
+      }
+    }
+
+    // 4. Park until selected, or until the earliest deadline.
+    const uintptr_t selected = context.WaitUntil(deadline);
+
+    // 5. Unregister everywhere.
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].target != nullptr) {
+        ops[i].target->Unregister(ops[i], context, OperationId(i));
+      }
+    }
+
+    // 6. If a partner selected one of our operations, finish it: through
+    // the packet for a rendezvous, by trying it first otherwise. Any other
+    // outcome (aborted, disconnected, a timer's deadline) goes round again.
+    if (selected >= kFirstOperation) {
+      const size_t i = OperationIndex(selected);
+      Operation& op = ops[i];
+      if (op.packet.registered && !options.ready_only) {
+        if (AwaitPacket(op.packet) == Packet::kDone) {
+          op.token = Token{};
+          op.token.via_packet = true;
+          return i;
+        }
+      } else if (TryOne(op, options.ready_only)) {
+        return i;
+      }
+    }
+    backoff.Reset();
+  }
+}
+
+}  // namespace chan::internal

@@ -1,0 +1,101 @@
+// Waiter lists: which blocked threads wait for one side of a channel, and on
+// which of their operations.
+#ifndef CHAN_LIB_WAIT_WAIT_LIST_H_
+#define CHAN_LIB_WAIT_WAIT_LIST_H_
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+
+#include "absl/container/inlined_vector.h"
+#include "chan/park.h"
+#include "lib/wait/context.h"
+#include "lib/wait/spin_lock.h"
+
+namespace chan::internal {
+
+struct Packet;
+
+// One blocked operation: the context to select, the id to select it with,
+// and, for a rendezvous, the packet the value travels through.
+struct WaitEntry {
+  Context* context;
+  uintptr_t operation;
+  Packet* packet;  // Null where values do not travel through packets.
+};
+
+// What a selector took out of a list: the packet to complete the hand-off
+// through, and a reference for waking the selected thread after the lock is
+// released.
+struct Selection {
+  Packet* packet;
+  Unparker unparker;
+};
+
+// A list of waiting operations. Not synchronized: its owner's lock guards
+// it. Entries stay in the list until their own thread unregisters them,
+// except those taken by TrySelect().
+class WaitList {
+ public:
+  void Register(Context& context, uintptr_t operation, Packet* packet) {
+    entries_.push_back(WaitEntry{&context, operation, packet});
+  }
+
+  // Removes the entry of `operation` by `context`, if it is still there.
+  void Unregister(const Context& context, uintptr_t operation);
+
+  // Selects the first waiting operation of another thread whose context is
+  // still unselected, and removes it.
+  std::optional<Selection> TrySelect();
+
+  // Whether some other thread's operation waits here.
+  bool HasWaiterBesides(const Context& context) const;
+
+  // Selects every waiting context with kDisconnected and wakes it.
+  void DisconnectAll();
+
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  // Most lists hold one entry or none: the receive side of an MPSC channel
+  // has one thread at most (a select may register a receiver twice).
+  absl::InlinedVector<WaitEntry, 2> entries_;
+};
+
+// A waiter list with its own lock and a lock-free "is anyone waiting?" flag,
+// so that the side that makes an operation ready (a sender after writing, a
+// receiver after making room) pays one atomic load when nobody waits.
+//
+// The no-lost-wakeup protocol, with both sides' accesses sequentially
+// consistent (which is what makes the store-then-load pairs below work;
+// release/acquire would allow both loads to miss):
+//
+//   waiter:  Register() stores is_empty_ = false, then re-checks the channel;
+//   maker:   publishes its change to the channel, then Notify() loads
+//            is_empty_.
+//
+// Either the waiter's re-check sees the change, or the maker sees the entry.
+class SyncWaitList {
+ public:
+  void Register(Context& context, uintptr_t operation, Packet* packet);
+  void Unregister(const Context& context, uintptr_t operation);
+
+  // Wakes one waiting operation, if any.
+  void Notify() {
+    if (!is_empty_.load(std::memory_order_seq_cst)) NotifySlow();
+  }
+
+  // Wakes every waiting operation with kDisconnected.
+  void DisconnectAll();
+
+ private:
+  void NotifySlow();
+
+  SpinLock lock_;
+  WaitList list_;           // Guarded by lock_.
+  std::atomic<bool> is_empty_{true};  // list_.empty(), readable without lock_.
+};
+
+}  // namespace chan::internal
+
+#endif  // CHAN_LIB_WAIT_WAIT_LIST_H_
