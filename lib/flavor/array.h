@@ -258,9 +258,11 @@ class Array final : public Flavor<T> {
         return true;
       }
       // Nothing at the head. Empty, unless a sender claimed this slot and
-      // is still writing it (then it is not ready yet either).
-      const uint64_t tail = tail_.load(std::memory_order_seq_cst);
-      if (tail == (head | mark_bit_)) {
+      // is still writing it (then it is not ready yet either). The tail is
+      // read only once disconnected: a receiver polling an empty channel
+      // must not pull the tail's cache line away from the senders.
+      if (!disconnected_.load(std::memory_order_acquire)) return false;
+      if (tail_.load(std::memory_order_seq_cst) == (head | mark_bit_)) {
         token.disconnected = true;  // Disconnected and drained.
         return true;
       }
@@ -281,6 +283,8 @@ class Array final : public Flavor<T> {
     // seq_cst: ordered with the senders' claims and the receiver's checks.
     const uint64_t tail = tail_.fetch_or(mark_bit_, std::memory_order_seq_cst);
     if ((tail & mark_bit_) == 0) {
+      // Release: a receiver that sees the flag sees the mark.
+      disconnected_.store(true, std::memory_order_release);
       senders_.DisconnectAll();
       receivers_.DisconnectAll();
     }
@@ -293,6 +297,9 @@ class Array final : public Flavor<T> {
 
   // Written by the receiver only ([single reader]); loaded by senders.
   alignas(64) std::atomic<uint64_t> head_{0};
+  // Set once, after the tail is marked. The receiver polls it instead of
+  // the tail, which lives on the senders' busy cache line.
+  std::atomic<bool> disconnected_{false};
   // Claimed by senders with compare-and-swap; marked on disconnection.
   alignas(64) std::atomic<uint64_t> tail_{0};
 

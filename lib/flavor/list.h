@@ -264,7 +264,10 @@ class List final : public Flavor<T> {
         return true;
       }
       // Nothing at the head: empty, or a sender claimed this slot and is
-      // still writing it.
+      // still writing it. The tail is read only once disconnected, so that
+      // a receiver polling an empty channel leaves the senders' cache line
+      // alone.
+      if (!disconnected_.load(std::memory_order_acquire)) return false;
       if (tail_.load(std::memory_order_seq_cst) == (head | kMark)) {
         token.disconnected = true;  // Disconnected and drained.
         return true;
@@ -275,13 +278,19 @@ class List final : public Flavor<T> {
 
   void Disconnect() {
     const uint64_t tail = tail_.fetch_or(kMark, std::memory_order_seq_cst);
-    if ((tail & kMark) == 0) receivers_.DisconnectAll();
+    if ((tail & kMark) == 0) {
+      // Release: a receiver that sees the flag sees the mark.
+      disconnected_.store(true, std::memory_order_release);
+      receivers_.DisconnectAll();
+    }
   }
 
   // Receiver-owned ([single reader]). head_ is atomic only because Len()
   // reads it from other threads.
   alignas(64) std::atomic<uint64_t> head_{0};
   Block* head_block_;
+  // Set once, after the tail is marked; polled instead of the tail.
+  std::atomic<bool> disconnected_{false};
 
   // Claimed by senders with compare-and-swap; marked on disconnection.
   alignas(64) std::atomic<uint64_t> tail_{0};

@@ -82,6 +82,8 @@ class Zero final : public Flavor<T> {
     Finish(op.token, Packet::kDone);
   }
 
+  bool PairsWithWaiters() const override { return true; }
+
   void DisconnectSenders() override { Disconnect(); }
   void CloseReceiver() override { Disconnect(); }
   void DiscardAll() override {}  // Nothing is ever queued.

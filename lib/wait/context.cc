@@ -11,10 +11,10 @@ Context& Context::ForThisThread() {
 }
 
 uintptr_t Context::WaitUntil(absl::Time deadline) {
-  // Spin, then yield: a partner that is running selects us within a few
-  // microseconds, far cheaper than parking and being woken (a futex round
-  // trip costs about 13 us on the 2-core machine this was tuned on).
-  Backoff backoff;
+  // Spin, then yield, for about as long as parking would cost (see
+  // Backoff::kWaitSteps): a partner that is running selects us well within
+  // that, and then no syscall is made on either side.
+  Backoff backoff(Backoff::kWaitSteps);
   while (!backoff.IsCompleted()) {
     const uintptr_t s = selected();
     if (s != kWaiting) return s;

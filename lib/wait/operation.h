@@ -88,6 +88,11 @@ class Selectable {
   // lost and no partner hangs.
   virtual void Abandon(Operation& op) = 0;
 
+  // Whether `op` becomes ready only through a partner that finds it
+  // registered (a rendezvous): then spinning before registering is wasted,
+  // since the partner cannot pair with a thread it cannot see.
+  virtual bool PairsWithWaiters() const { return false; }
+
  protected:
   ~Selectable() = default;
 };

@@ -52,8 +52,17 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
     }
   }
 
+  // Spinning before registering pays off only where a retry alone can
+  // succeed; a rendezvous partner needs to see us registered.
+  bool spin_first = true;
+  for (const Operation& op : ops) {
+    if (op.target != nullptr && op.target->PairsWithWaiters()) {
+      spin_first = false;
+    }
+  }
+
   Context& context = Context::ForThisThread();
-  Backoff backoff;
+  Backoff backoff(Backoff::kRetrySteps);
   for (;;) {
     // 1. Try every operation.
     for (uint32_t i : order) {
@@ -70,7 +79,7 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
     // 2. Back off and try again while a partner is likely mid-operation:
     // cheaper than registering, and the partner's fast path stays free of
     // the waiter lists.
-    if (!backoff.IsCompleted()) {
+    if (spin_first && !backoff.IsCompleted()) {
       backoff.Snooze();
       continue;
     }

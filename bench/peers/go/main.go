@@ -306,7 +306,7 @@ func runSelectCases() {
 			for j := 0; j < count; j++ {
 				i, v, ok := reflect.Select(cases)
 				if i != k-1 || !ok {
-					fail("select_cases k%d: case %d chose, want %d", k, i, k-1)
+					fail("select_cases k%d: case %d chosen, want %d", k, i, k-1)
 				}
 				t.sum += int(v.Int())
 				t.count++

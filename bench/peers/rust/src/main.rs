@@ -120,7 +120,10 @@ impl Tally {
 /// Checks that a run delivered the values 0..n-1, each once as far as
 /// count and sum can tell.
 fn expect(imp: &str, scenario: &str, flavor: &str, got: Tally, n: usize) {
-    let want = Tally { count: n, sum: n * (n - 1) / 2 };
+    let want = Tally {
+        count: n,
+        sum: n * (n - 1) / 2,
+    };
     if got != want {
         fail(&format!(
             "{} {} {}: received {} messages summing to {}, want {} summing to {}",
@@ -130,7 +133,8 @@ fn expect(imp: &str, scenario: &str, flavor: &str, got: Tally, n: usize) {
 }
 
 fn join<T>(h: JoinHandle<T>) -> T {
-    h.join().unwrap_or_else(|_| fail("a benchmark thread panicked"))
+    h.join()
+        .unwrap_or_else(|_| fail("a benchmark thread panicked"))
 }
 
 fn ms(d: Duration) -> String {
@@ -232,10 +236,22 @@ struct Flavor {
 }
 
 const FLAVORS: [Flavor; 4] = [
-    Flavor { name: "unbounded", capacity: None },
-    Flavor { name: "bounded_n", capacity: Some(MESSAGES) },
-    Flavor { name: "bounded_1", capacity: Some(1) },
-    Flavor { name: "bounded_0", capacity: Some(0) },
+    Flavor {
+        name: "unbounded",
+        capacity: None,
+    },
+    Flavor {
+        name: "bounded_n",
+        capacity: Some(MESSAGES),
+    },
+    Flavor {
+        name: "bounded_1",
+        capacity: Some(1),
+    },
+    Flavor {
+        name: "bounded_0",
+        capacity: Some(0),
+    },
 ];
 
 /// A throughput run makes its channels, then times from before it spawns
@@ -314,7 +330,9 @@ fn consume_any(rxs: &[cb::Receiver<usize>], n: usize) -> Tally {
             recv(rxs[2]) -> m => m,
             recv(rxs[3]) -> m => m,
         };
-        t.add(got.unwrap_or_else(|_| fail("crossbeam: select received from a disconnected channel")));
+        t.add(
+            got.unwrap_or_else(|_| fail("crossbeam: select received from a disconnected channel")),
+        );
     }
     t
 }
@@ -427,7 +445,11 @@ fn run_pingpong<K: Kind>() {
         pingpong::<K>(ROUNDS / 10, capacity);
         let (ok, elapsed) = pingpong::<K>(ROUNDS, capacity);
         if !ok {
-            fail(&format!("{} pingpong {}: a value came back changed", K::NAME, f.name));
+            fail(&format!(
+                "{} pingpong {}: a value came back changed",
+                K::NAME,
+                f.name
+            ));
         }
         report(K::NAME, "pingpong", f.name, &ns_each(elapsed, ROUNDS), "ns");
     }
@@ -458,9 +480,17 @@ fn run_select_cases() {
                 let op = sel.select();
                 let i = op.index();
                 if i != k - 1 {
-                    fail(&format!("crossbeam select_cases k{}: case {} chosen, want {}", k, i, k - 1));
+                    fail(&format!(
+                        "crossbeam select_cases k{}: case {} chosen, want {}",
+                        k,
+                        i,
+                        k - 1
+                    ));
                 }
-                t.add(op.recv(&rxs[i]).unwrap_or_else(|_| fail("crossbeam: select on a disconnected channel")));
+                t.add(
+                    op.recv(&rxs[i])
+                        .unwrap_or_else(|_| fail("crossbeam: select on a disconnected channel")),
+                );
             }
             (t, start.elapsed())
         };
@@ -468,7 +498,13 @@ fn run_select_cases() {
         let (got, elapsed) = take(iters);
         let flavor = format!("k{}", k);
         expect("crossbeam", "select_cases", &flavor, got, iters);
-        report("crossbeam", "select_cases", &flavor, &ns_each(elapsed, iters), "ns");
+        report(
+            "crossbeam",
+            "select_cases",
+            &flavor,
+            &ns_each(elapsed, iters),
+            "ns",
+        );
         drop(txs);
     }
 }
@@ -487,7 +523,13 @@ fn run_memory<K: Kind>() {
         }
     });
     drop(hold);
-    report(K::NAME, "memory", "idle", &format!("{:.1}", idle as f64 / IDLE_CHANNELS as f64), "B");
+    report(
+        K::NAME,
+        "memory",
+        "idle",
+        &format!("{:.1}", idle as f64 / IDLE_CHANNELS as f64),
+        "B",
+    );
 
     let (tx, rx) = K::make(None);
     // A first message, sent before counting, lets a channel that changes
@@ -498,12 +540,22 @@ fn run_memory<K: Kind>() {
     let t = consume::<K>(&rx, PER_MSG_MESSAGES);
     expect(K::NAME, "memory", "per_msg", t, PER_MSG_MESSAGES);
     let per_msg = queued as f64 / PER_MSG_MESSAGES as f64;
-    report(K::NAME, "memory", "per_msg", &format!("{:.2}", per_msg), "B");
+    report(
+        K::NAME,
+        "memory",
+        "per_msg",
+        &format!("{:.2}", per_msg),
+        "B",
+    );
 
     // Peak RSS comes from a fresh process, so nothing measured above
     // raises its high-water mark.
-    let exe = std::env::current_exe()
-        .unwrap_or_else(|e| fail(&format!("memory: can't find this program to run it again: {}", e)));
+    let exe = std::env::current_exe().unwrap_or_else(|e| {
+        fail(&format!(
+            "memory: can't find this program to run it again: {}",
+            e
+        ))
+    });
     let out = std::process::Command::new(exe)
         .args(["rss_child", K::NAME])
         .output()
@@ -550,7 +602,15 @@ fn peak_rss_kib() -> u64 {
 
 // ---- command line ---------------------------------------------------------
 
-const ALL: [&str; 7] = ["seq", "spsc", "mpsc", "select_rx", "select_both", "pingpong", "select_cases"];
+const ALL: [&str; 7] = [
+    "seq",
+    "spsc",
+    "mpsc",
+    "select_rx",
+    "select_both",
+    "pingpong",
+    "select_cases",
+];
 
 fn run(scenario: &str) {
     match scenario {
@@ -593,7 +653,11 @@ fn run(scenario: &str) {
 }
 
 fn usage(bad: &str) -> ! {
-    eprintln!("usage: peers [{}|memory|all ...]\nunknown scenario {:?}", ALL.join("|"), bad);
+    eprintln!(
+        "usage: peers [{}|memory|all ...]\nunknown scenario {:?}",
+        ALL.join("|"),
+        bad
+    );
     std::process::exit(2)
 }
 
