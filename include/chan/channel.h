@@ -67,6 +67,15 @@ class Sender;
 template <class T>
 class Receiver;
 
+namespace internal {
+// Handles for a new channel; the flavor starts with one sender counted.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> MakeChannel(Flavor<T>* flavor);
+// A receiver for a flavor nobody sends to (timers).
+template <class T>
+Receiver<T> MakeReceiver(Flavor<T>* flavor);
+}  // namespace internal
+
 // A channel with no bound on its length: sends never block.
 template <class T>
 std::pair<Sender<T>, Receiver<T>> Unbounded();
@@ -164,7 +173,8 @@ class Sender {
 
  private:
   template <class U>
-  friend std::pair<Sender<U>, Receiver<U>> MakeChannel(internal::Flavor<U>*);
+  friend std::pair<Sender<U>, Receiver<U>> internal::MakeChannel(
+      internal::Flavor<U>*);
 
   explicit Sender(internal::Flavor<T>* flavor) : flavor_(flavor) {}
 
@@ -285,9 +295,10 @@ class Receiver {
 
  private:
   template <class U>
-  friend std::pair<Sender<U>, Receiver<U>> MakeChannel(internal::Flavor<U>*);
+  friend std::pair<Sender<U>, Receiver<U>> internal::MakeChannel(
+      internal::Flavor<U>*);
   template <class U>
-  friend Receiver<U> MakeReceiver(internal::Flavor<U>*);
+  friend Receiver<U> internal::MakeReceiver(internal::Flavor<U>*);
 
   explicit Receiver(internal::Flavor<T>* flavor) : flavor_(flavor) {}
 
@@ -393,20 +404,30 @@ typename Receiver<T>::DrainRange Receiver<T>::Drain() {
   return DrainRange(this);
 }
 
+namespace internal {
+
 template <class T>
-std::pair<Sender<T>, Receiver<T>> MakeChannel(internal::Flavor<T>* flavor) {
+std::pair<Sender<T>, Receiver<T>> MakeChannel(Flavor<T>* flavor) {
   return {Sender<T>(flavor), Receiver<T>(flavor)};
 }
 
 template <class T>
+Receiver<T> MakeReceiver(Flavor<T>* flavor) {
+  flavor->ReleaseSendingSide();
+  return Receiver<T>(flavor);
+}
+
+}  // namespace internal
+
+template <class T>
 std::pair<Sender<T>, Receiver<T>> Unbounded() {
-  return MakeChannel<T>(new internal::List<T>);
+  return internal::MakeChannel<T>(new internal::List<T>);
 }
 
 template <class T>
 std::pair<Sender<T>, Receiver<T>> Bounded(size_t capacity) {
-  if (capacity == 0) return MakeChannel<T>(new internal::Zero<T>);
-  return MakeChannel<T>(new internal::Array<T>(capacity));
+  if (capacity == 0) return internal::MakeChannel<T>(new internal::Zero<T>);
+  return internal::MakeChannel<T>(new internal::Array<T>(capacity));
 }
 
 }  // namespace chan

@@ -75,7 +75,7 @@ class Array final : public Flavor<T> {
   }
 
   void Register(Operation& op, Context& context, uintptr_t id) override {
-    Waiters(op).Register(context, id, nullptr);
+    Waiters(op).Register(context, id, nullptr, op.observe);
   }
 
   void Unregister(Operation& op, Context& context, uintptr_t id) override {

@@ -59,7 +59,9 @@ class List final : public Flavor<T> {
   }
 
   void Register(Operation& op, Context& context, uintptr_t id) override {
-    if (op.kind == OpKind::kRecv) receivers_.Register(context, id, nullptr);
+    if (op.kind == OpKind::kRecv) {
+      receivers_.Register(context, id, nullptr, op.observe);
+    }
   }
 
   void Unregister(Operation& op, Context& context, uintptr_t id) override {

@@ -43,8 +43,14 @@ class Zero final : public Flavor<T> {
 
   void Register(Operation& op, Context& context, uintptr_t id) override {
     SpinLockGuard guard(lock_);
-    Own(op).Register(context, id, &op.packet);
+    if (op.observe) {
+      Own(op).Register(context, id, nullptr, /*observer=*/true);
+      return;
+    }
+    Own(op).Register(context, id, &op.packet, /*observer=*/false);
     op.packet.registered = true;
+    // A partner became available to those watching the other side.
+    Partners(op).NotifyObservers();
   }
 
   void Unregister(Operation& op, Context& context, uintptr_t id) override {

@@ -27,6 +27,14 @@ struct Packet {
                     // operation); the blocked thread waits again.
   };
 
+  Packet() = default;
+  // Copies are for building lists of operations, never during a wait.
+  Packet(const Packet& other)
+      : value(other.value),
+        state(other.state.load(std::memory_order_relaxed)),
+        registered(other.registered) {}
+  Packet& operator=(const Packet&) = delete;
+
   void* value = nullptr;
   // Written once by the partner with release, read by the owner with
   // acquire: the value moved before the store is visible after the load.
@@ -51,11 +59,21 @@ class Selectable;
 struct Operation {
   Operation() = default;
   Operation(Selectable* target, OpKind kind) : target(target), kind(kind) {}
-  Operation(const Operation&) = delete;
+  // Copies are for building lists of operations, never during a wait.
+  Operation(const Operation&) = default;
   Operation& operator=(const Operation&) = delete;
 
   Selectable* target = nullptr;  // Null: a disabled case, never ready.
   OpKind kind = OpKind::kRecv;
+  // False when a partner must not complete this operation on our behalf
+  // through our packet, because its owner may still decide not to (the
+  // dynamic select): it then waits as an observer, is woken when a partner
+  // arrives, and pairs by TryReserve() itself.
+  bool accepts_handoff = true;
+  // Set by the loop for each wait: register to be told when the operation
+  // becomes ready, but never be paired with or handed a value. True for
+  // readiness-only waits and for operations that do not accept hand-offs.
+  bool observe = false;
   Packet packet;
   Token token;
 };

@@ -94,6 +94,7 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
     for (size_t i = 0; i < ops.size(); ++i) {
       Operation& op = ops[i];
       if (op.target == nullptr) continue;
+      op.observe = options.ready_only || !op.accepts_handoff;
       op.packet.registered = false;
       op.packet.state.store(Packet::kPending, std::memory_order_relaxed);
       op.target->Register(op, context, OperationId(i));

@@ -18,7 +18,7 @@ std::optional<Selection> WaitList::TrySelect() {
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     // A thread never pairs with itself: a select that waits to send and to
     // receive on one rendezvous channel must find a partner elsewhere.
-    if (it->context == &self) continue;
+    if (it->context == &self || it->observer) continue;
     if (it->context->TrySelect(it->operation)) {
       Selection selection{it->packet, it->context->unparker()};
       entries_.erase(it);
@@ -28,9 +28,20 @@ std::optional<Selection> WaitList::TrySelect() {
   return std::nullopt;
 }
 
+void WaitList::NotifyObservers() {
+  for (const WaitEntry& entry : entries_) {
+    // Unparked under the owner's lock, as in DisconnectAll(). Rare: only
+    // readiness-only selects register observers.
+    if (entry.observer && entry.context->TrySelect(entry.operation)) {
+      entry.context->unparker().Unpark();
+    }
+  }
+}
+
 bool WaitList::HasWaiterBesides(const Context& context) const {
   for (const WaitEntry& entry : entries_) {
-    if (entry.context != &context && entry.context->selected() == kWaiting) {
+    if (entry.context != &context && !entry.observer &&
+        entry.context->selected() == kWaiting) {
       return true;
     }
   }
@@ -48,9 +59,9 @@ void WaitList::DisconnectAll() {
 }
 
 void SyncWaitList::Register(Context& context, uintptr_t operation,
-                            Packet* packet) {
+                            Packet* packet, bool observer) {
   SpinLockGuard guard(lock_);
-  list_.Register(context, operation, packet);
+  list_.Register(context, operation, packet, observer);
   // seq_cst: the waiter's half of the protocol above.
   is_empty_.store(false, std::memory_order_seq_cst);
 }
@@ -66,6 +77,7 @@ void SyncWaitList::NotifySlow() {
   {
     SpinLockGuard guard(lock_);
     selection = list_.TrySelect();
+    list_.NotifyObservers();
     is_empty_.store(list_.empty(), std::memory_order_seq_cst);
   }
   // Wake outside the lock: the syscall, when the thread sleeps, would

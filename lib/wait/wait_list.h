@@ -22,6 +22,7 @@ struct WaitEntry {
   Context* context;
   uintptr_t operation;
   Packet* packet;  // Null where values do not travel through packets.
+  bool observer;   // Only wants to know of readiness: never paired.
 };
 
 // What a selector took out of a list: the packet to complete the hand-off
@@ -37,18 +38,23 @@ struct Selection {
 // except those taken by TrySelect().
 class WaitList {
  public:
-  void Register(Context& context, uintptr_t operation, Packet* packet) {
-    entries_.push_back(WaitEntry{&context, operation, packet});
+  void Register(Context& context, uintptr_t operation, Packet* packet,
+                bool observer) {
+    entries_.push_back(WaitEntry{&context, operation, packet, observer});
   }
 
   // Removes the entry of `operation` by `context`, if it is still there.
   void Unregister(const Context& context, uintptr_t operation);
 
   // Selects the first waiting operation of another thread whose context is
-  // still unselected, and removes it.
+  // still unselected, and removes it. Observers are skipped.
   std::optional<Selection> TrySelect();
 
-  // Whether some other thread's operation waits here.
+  // Selects and wakes every observer: what they watch may be ready. Their
+  // entries stay until their threads unregister them.
+  void NotifyObservers();
+
+  // Whether some other thread's operation (not an observer) waits here.
   bool HasWaiterBesides(const Context& context) const;
 
   // Selects every waiting context with kDisconnected and wakes it.
@@ -77,10 +83,11 @@ class WaitList {
 // Either the waiter's re-check sees the change, or the maker sees the entry.
 class SyncWaitList {
  public:
-  void Register(Context& context, uintptr_t operation, Packet* packet);
+  void Register(Context& context, uintptr_t operation, Packet* packet,
+                bool observer);
   void Unregister(const Context& context, uintptr_t operation);
 
-  // Wakes one waiting operation, if any.
+  // Wakes one waiting operation, if any, and every observer.
   void Notify() {
     if (!is_empty_.load(std::memory_order_seq_cst)) NotifySlow();
   }
