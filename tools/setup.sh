@@ -20,7 +20,12 @@ packages=(
   python3           # .ci/run reads Bazel's test results with it
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(golang-go cargo librust-crossbeam-channel-dev)
+  packages+=(
+    golang-go                     # Go: the peer program bench/peers/go
+    cargo                         # Rust: the peer program bench/peers/rust
+    librust-crossbeam-channel-dev # crossbeam-channel, built offline
+    python3-matplotlib            # the chart of bench/compare.py
+  )
 fi
 
 missing=()

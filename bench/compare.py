@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""Runs chan, Go's channels and crossbeam-channel side by side, in one run.
+
+    bench/compare.py [--runs 5] [--out bench/results]
+
+Builds the three programs (chan's with Bazel, the peers with
+bench/peers/build.sh, after `tools/setup.sh --peers` installs Go, Rust and
+matplotlib), runs each of them --runs times as separate processes, and
+prints one table: the median of each figure per implementation, its spread
+(min-max over the runs), and chan's median over the best peer's. It writes
+the table (table.md, results.csv) and a chart (chart.png) to --out.
+
+Every program checks that every message arrived; a run that fails stops
+the comparison.
+"""
+import argparse
+import collections
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHAN = os.path.join(ROOT, "bazel-bin", "bench", "compare_chan")
+GO = os.path.join(ROOT, "bench", "peers", "go", "bin", "peers")
+RUST = os.path.join(ROOT, "bench", "peers", "rust", "target", "release",
+                    "peers")
+PEERS = ["go", "crossbeam", "std_mpsc"]
+IMPLS = ["chan"] + PEERS
+# Rows in the order the table shows them.
+SCENARIOS = ["seq", "spsc", "mpsc", "select_rx", "select_both", "pingpong",
+             "select_cases", "memory"]
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(command, **kwargs):
+    log("$ " + " ".join(command))
+    return subprocess.run(command, check=True, cwd=ROOT, **kwargs)
+
+
+def build():
+    run(["bash", "tools/setup.sh", "--peers"])
+    run(["bazel", "build", "--config=opt", "//bench:compare_chan"])
+    run(["bash", "bench/peers/build.sh"])
+
+
+def collect(program, args, samples):
+    """Runs `program args` once and adds its lines to samples."""
+    out = subprocess.run([program] + args, check=True, cwd=ROOT,
+                         stdout=subprocess.PIPE, text=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) != 5:
+            continue
+        impl, scenario, flavor, value, unit = fields
+        key = (scenario, flavor)
+        if value == "-":
+            samples[key].setdefault(impl, None)
+            continue
+        samples[key].setdefault(impl, [])
+        samples[key][impl].append(float(value))
+        samples[key]["unit"] = unit
+
+
+def fmt(value):
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def summarize(samples):
+    """Rows of (scenario, flavor, unit, {impl: (median, lo, hi) or None},
+    ratio or None)."""
+    rows = []
+    order = {s: i for i, s in enumerate(SCENARIOS)}
+    for (scenario, flavor), by_impl in sorted(
+            samples.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0])):
+        stats = {}
+        for impl in IMPLS:
+            values = by_impl.get(impl, None)
+            if values:
+                stats[impl] = (statistics.median(values), min(values),
+                               max(values))
+            elif impl in by_impl:
+                stats[impl] = None  # n/a
+        peers = [stats[p][0] for p in PEERS if stats.get(p)]
+        ratio = None
+        if stats.get("chan") and peers:
+            ratio = stats["chan"][0] / min(peers)
+        rows.append((scenario, flavor, by_impl.get("unit", ""), stats, ratio))
+    return rows
+
+
+def table(rows, runs):
+    lines = [
+        f"Medians of {runs} process runs, with the spread (min-max); lower is "
+        "better. ratio = chan / best peer.",
+        "",
+        "| scenario | flavor | unit | chan | go | crossbeam | std_mpsc | "
+        "ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for scenario, flavor, unit, stats, ratio in rows:
+        cells = []
+        for impl in IMPLS:
+            s = stats.get(impl)
+            if s is None:
+                cells.append("n/a")
+            else:
+                cells.append(f"{fmt(s[0])} ({fmt(s[1])}-{fmt(s[2])})")
+        r = "" if ratio is None else f"{ratio:.2f}"
+        if ratio is not None and ratio > 1.0:
+            r = f"**{r}**"
+        lines.append(f"| {scenario} | {flavor} | {unit} | " +
+                     " | ".join(cells) + f" | {r} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(rows, path, machine):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    timed = [r for r in rows if r[4] is not None and r[0] != "memory"]
+    labels = [f"{r[0]} {r[1]}" for r in timed]
+    fig, ax = plt.subplots(figsize=(11, 0.32 * len(timed) + 1.5))
+    height = 0.2
+    colors = {"chan": "#1f77b4", "go": "#2ca02c", "crossbeam": "#ff7f0e",
+              "std_mpsc": "#9467bd"}
+    for i, impl in enumerate(IMPLS):
+        ys, widths = [], []
+        for j, r in enumerate(timed):
+            s = r[3].get(impl)
+            peers = [r[3][p][0] for p in IMPLS if r[3].get(p)]
+            if s and peers:
+                ys.append(j + (i - 1.5) * height)
+                widths.append(s[0] / min(peers))
+        ax.barh(ys, widths, height=height, label=impl, color=colors[impl])
+    ax.set_yticks(range(len(timed)))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("time relative to the fastest implementation of the row "
+                  "(log scale; 1 = fastest)")
+    ax.set_title(f"chan vs Go vs crossbeam-channel vs std::sync::mpsc\n"
+                 f"{machine}", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def machine_description():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, {platform.system()} " \
+           f"{platform.release()}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench",
+                                                      "results"))
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+
+    if not args.no_build:
+        build()
+    samples = collections.defaultdict(dict)
+    for i in range(args.runs):
+        log(f"run {i + 1} of {args.runs}")
+        for program in (CHAN, GO, RUST):
+            collect(program, ["all"], samples)
+            collect(program, ["memory"], samples)
+
+    rows = summarize(samples)
+    machine = machine_description()
+    text = f"Measured on {machine}.\n\n" + table(rows, args.runs)
+    print(text)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "table.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "results.csv"), "w") as f:
+        f.write("scenario,flavor,unit,impl,median,min,max\n")
+        for scenario, flavor, unit, stats, _ in rows:
+            for impl, s in stats.items():
+                if s:
+                    f.write(f"{scenario},{flavor},{unit},{impl},"
+                            f"{s[0]},{s[1]},{s[2]}\n")
+    chart(rows, os.path.join(args.out, "chart.png"), machine)
+    log(f"wrote {args.out}/table.md, results.csv and chart.png")
+
+
+if __name__ == "__main__":
+    main()

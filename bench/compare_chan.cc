@@ -1,0 +1,402 @@
+// chan's side of the side-by-side comparison with Go and crossbeam-channel
+// (bench/compare.py runs it with the programs in bench/peers/). It runs the
+// same scenarios the same way and prints the same lines:
+//
+//   chan <scenario> <flavor> <value> <unit>
+//
+// Usage: compare_chan [seq|spsc|mpsc|select_rx|select_both|pingpong|
+//                      select_cases|memory|all ...]
+// See bench/peers/README.md for what each scenario measures. Every run checks
+// that each message arrived (count and sum) and exits 1 if not.
+#include <malloc.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "chan/chan.h"
+
+namespace {
+
+constexpr size_t kMessages = 200'000;      // per throughput run
+constexpr size_t kProducers = 4;           // where a scenario has several
+constexpr size_t kWarmupMessages = 10'000; // untimed run before each timed one
+constexpr size_t kRounds = 100'000;        // pingpong round trips
+constexpr size_t kRssMessages = 1'000'000; // queued by the peak RSS child
+constexpr size_t kIdleChannels = 10'000;   // averaged over for the idle size
+constexpr size_t kSelectKs[] = {1, 4, 16, 64, 256, 1024};
+
+[[noreturn]] void Fail(const std::string& message) {
+  std::fprintf(stderr, "compare_chan: %s\n", message.c_str());
+  std::exit(1);
+}
+
+void Report(std::string_view scenario, std::string_view flavor,
+            const std::string& value, std::string_view unit) {
+  std::printf("chan %.*s %.*s %s %.*s\n", static_cast<int>(scenario.size()),
+              scenario.data(), static_cast<int>(flavor.size()), flavor.data(),
+              value.c_str(), static_cast<int>(unit.size()), unit.data());
+  std::fflush(stdout);
+}
+
+std::string Fixed(double value, int digits) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+  return buffer;
+}
+
+// What a consumer saw: how many messages and their sum.
+struct Tally {
+  size_t count = 0;
+  size_t sum = 0;
+  void Add(size_t v) {
+    ++count;
+    sum += v;
+  }
+};
+
+void Expect(std::string_view scenario, std::string_view flavor, Tally got,
+            size_t n) {
+  if (got.count != n || got.sum != n * (n - 1) / 2) {
+    Fail(std::string(scenario) + " " + std::string(flavor) + ": received " +
+         std::to_string(got.count) + " messages summing to " +
+         std::to_string(got.sum) + ", want " + std::to_string(n));
+  }
+}
+
+struct Flavor {
+  const char* name;
+  std::optional<size_t> capacity;  // nullopt: unbounded
+};
+
+constexpr Flavor kFlavors[] = {
+    {"unbounded", std::nullopt},
+    {"bounded_n", kMessages},
+    {"bounded_1", 1},
+    {"bounded_0", 0},
+};
+
+using Tx = chan::Sender<size_t>;
+using Rx = chan::Receiver<size_t>;
+
+std::pair<Tx, Rx> Make(std::optional<size_t> capacity) {
+  return capacity ? chan::Bounded<size_t>(*capacity)
+                  : chan::Unbounded<size_t>();
+}
+
+void Produce(Tx& tx, size_t first, size_t count) {
+  for (size_t v = first; v < first + count; ++v) {
+    if (!tx.Send(v)) Fail("send on a disconnected channel");
+  }
+}
+
+Tally Consume(Rx& rx, size_t n) {
+  Tally t;
+  for (size_t i = 0; i < n; ++i) {
+    chan::RecvResult<size_t> r = rx.Recv();
+    if (!r) Fail("receive on a disconnected channel");
+    t.Add(*r);
+  }
+  return t;
+}
+
+// A throughput run makes its channels, then times from before it starts its
+// threads until it has joined them all.
+using Run = std::function<Tally(size_t n, std::optional<size_t> capacity,
+                                absl::Duration* elapsed)>;
+
+Tally Seq(size_t n, std::optional<size_t> capacity, absl::Duration* elapsed) {
+  auto [tx, rx] = Make(capacity);
+  const absl::Time start = absl::Now();
+  Tally t;
+  std::thread([&] {
+    Produce(tx, 0, n);
+    t = Consume(rx, n);
+  }).join();
+  *elapsed = absl::Now() - start;
+  return t;
+}
+
+Tally Spsc(size_t n, std::optional<size_t> capacity, absl::Duration* elapsed) {
+  auto [tx, rx] = Make(capacity);
+  const absl::Time start = absl::Now();
+  Tally t;
+  std::thread producer([&] { Produce(tx, 0, n); });
+  std::thread consumer([&] { t = Consume(rx, n); });
+  producer.join();
+  consumer.join();
+  *elapsed = absl::Now() - start;
+  return t;
+}
+
+Tally Mpsc(size_t n, std::optional<size_t> capacity, absl::Duration* elapsed) {
+  auto [tx, rx] = Make(capacity);
+  const size_t per = n / kProducers;
+  std::vector<Tx> txs(kProducers, tx);
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> producers;
+  for (size_t p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] { Produce(txs[p], p * per, per); });
+  }
+  Tally t;
+  std::thread consumer([&] { t = Consume(rx, n); });
+  for (auto& h : producers) h.join();
+  consumer.join();
+  *elapsed = absl::Now() - start;
+  return t;
+}
+
+// Receives n messages from whichever of four channels has one.
+Tally ConsumeAny(std::vector<Rx>& rxs, size_t n) {
+  Tally t;
+  auto take = [&](std::optional<size_t> v) {
+    if (!v) Fail("select received from a disconnected channel");
+    t.Add(*v);
+  };
+  while (t.count < n) {
+    chan::Select()
+        .Recv(rxs[0], take)
+        .Recv(rxs[1], take)
+        .Recv(rxs[2], take)
+        .Recv(rxs[3], take)
+        .Wait();
+  }
+  return t;
+}
+
+void FourChannels(std::optional<size_t> capacity, std::vector<Tx>& txs,
+                  std::vector<Rx>& rxs) {
+  for (int i = 0; i < 4; ++i) {
+    auto [tx, rx] = Make(capacity);
+    txs.push_back(std::move(tx));
+    rxs.push_back(std::move(rx));
+  }
+}
+
+Tally SelectRx(size_t n, std::optional<size_t> capacity,
+               absl::Duration* elapsed) {
+  std::vector<Tx> txs;
+  std::vector<Rx> rxs;
+  FourChannels(capacity, txs, rxs);
+  const size_t per = n / kProducers;
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> producers;
+  for (size_t p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] { Produce(txs[p], p * per, per); });
+  }
+  Tally t;
+  std::thread consumer([&] { t = ConsumeAny(rxs, n); });
+  for (auto& h : producers) h.join();
+  consumer.join();
+  *elapsed = absl::Now() - start;
+  return t;
+}
+
+Tally SelectBoth(size_t n, std::optional<size_t> capacity,
+                 absl::Duration* elapsed) {
+  std::vector<Tx> txs;
+  std::vector<Rx> rxs;
+  FourChannels(capacity, txs, rxs);
+  const size_t per = n / kProducers;
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> producers;
+  for (size_t p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      std::vector<Tx> mine = txs;  // Each producer its own sender copies.
+      auto sent = [](chan::Status s) {
+        if (s != chan::Status::kOk) Fail("select sent on a disconnected channel");
+      };
+      for (size_t v = p * per; v < (p + 1) * per; ++v) {
+        chan::Select()
+            .Send(mine[0], v, sent)
+            .Send(mine[1], v, sent)
+            .Send(mine[2], v, sent)
+            .Send(mine[3], v, sent)
+            .Wait();
+      }
+    });
+  }
+  Tally t;
+  std::thread consumer([&] { t = ConsumeAny(rxs, n); });
+  for (auto& h : producers) h.join();
+  consumer.join();
+  *elapsed = absl::Now() - start;
+  return t;
+}
+
+void Throughput(std::string_view scenario, const Run& run, bool needs_room) {
+  for (const Flavor& f : kFlavors) {
+    const bool fits = !f.capacity || *f.capacity >= kMessages;
+    if (needs_room && !fits) {
+      Report(scenario, f.name, "-", "n/a");
+      continue;
+    }
+    absl::Duration elapsed;
+    Expect(scenario, f.name, run(kWarmupMessages, f.capacity, &elapsed),
+           kWarmupMessages);
+    Expect(scenario, f.name, run(kMessages, f.capacity, &elapsed), kMessages);
+    Report(scenario, f.name, Fixed(absl::ToDoubleMilliseconds(elapsed), 3),
+           "ms");
+  }
+}
+
+// pingpong: a value goes out on one channel and comes back on another.
+bool PingPong(size_t rounds, size_t capacity, absl::Duration* elapsed) {
+  auto [ping_tx, ping_rx] = chan::Bounded<size_t>(capacity);
+  auto [pong_tx, pong_rx] = chan::Bounded<size_t>(capacity);
+  const absl::Time start = absl::Now();
+  std::thread echo([&] {
+    for (size_t i = 0; i < rounds; ++i) (void)pong_tx.Send(*ping_rx.Recv());
+  });
+  bool ok = true;
+  std::thread ask([&] {
+    for (size_t i = 0; i < rounds; ++i) {
+      (void)ping_tx.Send(i);
+      ok &= *pong_rx.Recv() == i;
+    }
+  });
+  echo.join();
+  ask.join();
+  *elapsed = absl::Now() - start;
+  return ok;
+}
+
+void RunPingPong() {
+  for (const Flavor& f : kFlavors) {
+    if (!f.capacity || *f.capacity > 1) continue;
+    absl::Duration elapsed;
+    PingPong(kRounds / 10, *f.capacity, &elapsed);
+    if (!PingPong(kRounds, *f.capacity, &elapsed)) {
+      Fail("pingpong: a value came back changed");
+    }
+    Report("pingpong", f.name,
+           Fixed(absl::ToDoubleNanoseconds(elapsed) / kRounds, 1), "ns");
+  }
+}
+
+// select_cases: a DynamicSelect over k receivers of which only the last has
+// a value, already queued.
+void RunSelectCases() {
+  for (size_t k : kSelectKs) {
+    const size_t iters = std::max<size_t>((size_t{1} << 20) / k, 2000);
+    const size_t warm = iters / 10;
+    std::vector<Tx> txs;
+    std::vector<Rx> rxs;
+    for (size_t i = 0; i < k; ++i) {
+      auto [tx, rx] = chan::Bounded<size_t>(i == k - 1 ? iters + warm : 1);
+      txs.push_back(std::move(tx));
+      rxs.push_back(std::move(rx));
+    }
+    for (size_t v = 0; v < warm; ++v) (void)txs[k - 1].Send(v);
+    for (size_t v = 0; v < iters; ++v) (void)txs[k - 1].Send(v);
+    chan::DynamicSelect select;
+    for (Rx& rx : rxs) select.AddRecv(rx);
+    auto take = [&](size_t count, absl::Duration* elapsed) {
+      Tally t;
+      const absl::Time start = absl::Now();
+      for (size_t i = 0; i < count; ++i) {
+        chan::SelectedOperation op = select.Select();
+        if (op.index() != k - 1) Fail("select_cases: wrong case chosen");
+        chan::RecvResult<size_t> r = op.Recv(rxs[op.index()]);
+        if (!r) Fail("select_cases: disconnected");
+        t.Add(*r);
+      }
+      *elapsed = absl::Now() - start;
+      return t;
+    };
+    absl::Duration elapsed;
+    take(warm, &elapsed);
+    const std::string flavor = "k" + std::to_string(k);
+    Expect("select_cases", flavor, take(iters, &elapsed), iters);
+    Report("select_cases", flavor,
+           Fixed(absl::ToDoubleNanoseconds(elapsed) / iters, 1), "ns");
+  }
+}
+
+// Heap bytes in use, as malloc counts them (its rounding included).
+size_t HeapInUse() { return mallinfo2().uordblks; }
+
+size_t PeakRssKiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6));
+  }
+  return 0;
+}
+
+// Peak RSS of a fresh process that queues kRssMessages, then drains them.
+void RssChild() {
+  auto [tx, rx] = chan::Unbounded<size_t>();
+  for (size_t v = 0; v < kRssMessages; ++v) (void)tx.Send(v);
+  Tally t;
+  for (size_t v : rx.Drain()) t.Add(v);
+  Expect("memory", "peak_rss_1m", t, kRssMessages);
+  std::printf("%zu\n", PeakRssKiB());
+}
+
+void RunMemory(const char* self) {
+  {
+    std::vector<std::pair<Tx, Rx>> hold;
+    hold.reserve(kIdleChannels);
+    const size_t before = HeapInUse();
+    for (size_t i = 0; i < kIdleChannels; ++i) {
+      hold.push_back(chan::Unbounded<size_t>());
+    }
+    Report("memory", "idle",
+           Fixed(double(HeapInUse() - before) / kIdleChannels, 1), "B");
+  }
+  {
+    auto [tx, rx] = chan::Unbounded<size_t>();
+    const size_t before = HeapInUse();
+    for (size_t v = 0; v < kRssMessages; ++v) (void)tx.Send(v);
+    Report("memory", "per_msg",
+           Fixed(double(HeapInUse() - before) / kRssMessages, 2), "B");
+  }
+  const std::string command = std::string(self) + " rss_child";
+  FILE* child = popen(command.c_str(), "r");
+  size_t kib = 0;
+  if (child == nullptr || std::fscanf(child, "%zu", &kib) != 1 ||
+      pclose(child) != 0) {
+    Fail("memory: the peak RSS child failed");
+  }
+  Report("memory", "peak_rss_1m", std::to_string(kib), "KiB");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> scenarios(argv + 1, argv + argc);
+  if (scenarios.empty()) scenarios.push_back("all");
+  for (const std::string& s : scenarios) {
+    const bool all = s == "all";
+    if (s == "rss_child") {
+      RssChild();
+      continue;
+    }
+    if (all || s == "seq") Throughput("seq", Seq, /*needs_room=*/true);
+    if (all || s == "spsc") Throughput("spsc", Spsc, false);
+    if (all || s == "mpsc") Throughput("mpsc", Mpsc, false);
+    if (all || s == "select_rx") Throughput("select_rx", SelectRx, false);
+    if (all || s == "select_both") Throughput("select_both", SelectBoth, false);
+    if (all || s == "pingpong") RunPingPong();
+    if (all || s == "select_cases") RunSelectCases();
+    if (s == "memory") RunMemory(argv[0]);
+    if (!all && s != "seq" && s != "spsc" && s != "mpsc" &&
+        s != "select_rx" && s != "select_both" && s != "pingpong" &&
+        s != "select_cases" && s != "memory") {
+      std::fprintf(stderr, "compare_chan: unknown scenario %s\n", s.c_str());
+      return 2;
+    }
+  }
+  return 0;
+}
