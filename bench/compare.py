@@ -22,7 +22,6 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHAN = os.path.join(ROOT, "bazel-bin", "bench", "compare_chan")
 GO = os.path.join(ROOT, "bench", "peers", "go", "bin", "peers")
 RUST = os.path.join(ROOT, "bench", "peers", "rust", "target", "release",
                     "peers")
@@ -40,6 +39,15 @@ def log(message):
 def run(command, **kwargs):
     log("$ " + " ".join(command))
     return subprocess.run(command, check=True, cwd=ROOT, **kwargs)
+
+
+def chan_program():
+    """Where Bazel puts the optimized compare_chan (bazel-bin follows the
+    last configuration built, which need not be --config=opt)."""
+    out = subprocess.run(["bazel", "info", "--config=opt", "bazel-bin"],
+                         check=True, cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True).stdout
+    return os.path.join(out.strip(), "bench", "compare_chan")
 
 
 def build():
@@ -181,9 +189,10 @@ def main():
     if not args.no_build:
         build()
     samples = collections.defaultdict(dict)
+    chan = chan_program()
     for i in range(args.runs):
         log(f"run {i + 1} of {args.runs}")
-        for program in (CHAN, GO, RUST):
+        for program in (chan, GO, RUST):
             collect(program, ["all"], samples)
             collect(program, ["memory"], samples)
 

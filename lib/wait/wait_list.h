@@ -81,6 +81,11 @@ class WaitList {
 //            is_empty_.
 //
 // Either the waiter's re-check sees the change, or the maker sees the entry.
+//
+// TODO: the receive side of an MPSC channel never has more than one waiting
+// thread, so its list could be a single atomic slot that a sender selects
+// without taking the lock; today each notify of a registered receiver costs
+// a spin-lock round trip (two contended cache-line transfers).
 class SyncWaitList {
  public:
   void Register(Context& context, uintptr_t operation, Packet* packet,
