@@ -371,8 +371,11 @@ class Receiver<T>::Iterator {
 
  private:
   void Advance() {
+    // The previous value goes before the wait for the next one, and T need
+    // not be assignable.
+    current_.reset();
     RecvResult<T> r = blocking_ ? receiver_->Recv() : receiver_->TryRecv();
-    current_ = std::move(r).to_optional();
+    if (r) current_.emplace(std::move(r).value());
   }
 
   Receiver* receiver_ = nullptr;

@@ -14,6 +14,11 @@
 //
 //   stamp == p                 free, ready to be written at position p;
 //   stamp == p + 1             written at position p, ready to be read;
+//   stamp == (p + 1) | mark_bit_
+//                              a hole at position p: its sender's move threw
+//                              (or it abandoned its claim); the receiver
+//                              skips it. p + 1 never reaches the mark bit,
+//                              since index + 1 <= capacity < mark_bit_;
 //   stamp == p + one_lap_      read at p: free for position p + one_lap_.
 //
 // Invariant [single reader]: only the receiver's thread reads slots and
@@ -45,7 +50,7 @@ class Array final : public Flavor<T> {
  public:
   // Throws std::length_error if the ring cannot be allocated.
   explicit Array(size_t capacity)
-      : capacity_(capacity),
+      : capacity_(CheckCapacity(capacity)),
         mark_bit_(std::bit_ceil(uint64_t{capacity} + 1)),
         one_lap_(2 * mark_bit_),
         slots_(Allocate(capacity)) {
@@ -70,7 +75,8 @@ class Array final : public Flavor<T> {
     }
     const uint64_t head = head_.load(std::memory_order_relaxed);
     const Slot& slot = slots_[head & (mark_bit_ - 1)];
-    if (slot.stamp.load(std::memory_order_seq_cst) == head + 1) return true;
+    const uint64_t stamp = slot.stamp.load(std::memory_order_seq_cst);
+    if ((stamp & ~mark_bit_) == head + 1) return true;  // A value or a hole.
     return tail_.load(std::memory_order_seq_cst) == (head | mark_bit_);
   }
 
@@ -83,11 +89,8 @@ class Array final : public Flavor<T> {
   }
 
   void Abandon(Operation& op) override {
-    // A claimed send slot must be published, or the receiver would wait on
-    // it forever; it is published as a hole. A receive reserves nothing.
-    if (op.kind == OpKind::kSend && op.token.slot != nullptr) {
-      Publish(op.token, /*hole=*/true);
-    }
+    // A receive reserves nothing; a claimed send slot is given back.
+    if (op.kind == OpKind::kSend && op.token.slot != nullptr) Release(op.token);
   }
 
   void Write(Operation& op, T& value) override {
@@ -95,7 +98,7 @@ class Array final : public Flavor<T> {
     try {
       ::new (static_cast<void*>(slot->storage)) T(std::move(value));
     } catch (...) {
-      Publish(op.token, /*hole=*/true);
+      Release(op.token);
       throw;
     }
     Publish(op.token, /*hole=*/false);
@@ -120,12 +123,12 @@ class Array final : public Flavor<T> {
     Backoff backoff;
     while (head != tail) {
       Slot& slot = slots_[head & (mark_bit_ - 1)];
-      if (slot.stamp.load(std::memory_order_acquire) != head + 1) {
+      const uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+      if ((stamp & ~mark_bit_) != head + 1) {
         backoff.Snooze();
         continue;
       }
-      if (!slot.hole) slot.value()->~T();
-      slot.hole = false;
+      if (stamp == head + 1) slot.value()->~T();  // Not a hole.
       head = Next(head);
       backoff.Reset();
     }
@@ -155,21 +158,24 @@ class Array final : public Flavor<T> {
  private:
   struct Slot {
     std::atomic<uint64_t> stamp;
-    // Set by a sender whose move threw (or that abandoned its claim) before
-    // it publishes the stamp; the receiver skips the slot and clears it.
-    bool hole = false;
     alignas(T) unsigned char storage[sizeof(T)];
 
     T* value() { return std::launder(reinterpret_cast<T*>(storage)); }
   };
 
-  static std::unique_ptr<Slot[]> Allocate(size_t capacity) {
+  // Returns `capacity` if a ring of that size can be addressed: positions
+  // need lap bits above the index and mark bits, and the byte count must
+  // not overflow. Checked before anything is computed from it.
+  static size_t CheckCapacity(size_t capacity) {
     constexpr size_t kMax = std::numeric_limits<size_t>::max() / sizeof(Slot);
-    // Positions need a lap above the index and mark bits.
     if (capacity > kMax || capacity > (size_t{1} << 48)) {
       throw std::length_error("chan::Bounded: capacity " +
                               std::to_string(capacity) + " is too large");
     }
+    return capacity;
+  }
+
+  static std::unique_ptr<Slot[]> Allocate(size_t capacity) {
     try {
       return std::unique_ptr<Slot[]>(new Slot[capacity]);
     } catch (const std::bad_alloc&) {
@@ -202,8 +208,10 @@ class Array final : public Flavor<T> {
       }
       Slot& slot = slots_[tail & (mark_bit_ - 1)];
       // Acquire pairs with Free()'s release: the receiver is done with the
-      // slot's previous value before we construct a new one in it.
-      const uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+      // slot's previous value before we construct a new one in it. A hole
+      // not yet skipped counts as the value it stands for.
+      const uint64_t stamp =
+          slot.stamp.load(std::memory_order_acquire) & ~mark_bit_;
       if (stamp == tail) {
         // Free at this lap: claim it. seq_cst keeps the claim in the single
         // order that the Len() and IsReady() loads read.
@@ -231,13 +239,28 @@ class Array final : public Flavor<T> {
     }
   }
 
+  // Gives back a claimed slot that will not be written. If no sender
+  // claimed a later position, the tail moves back and the claim never
+  // happened; otherwise the receiver would wait on the slot forever, so it
+  // is published as a hole, which the receiver skips (and which Len()
+  // counts until then).
+  void Release(const Token& token) {
+    const uint64_t position = token.stamp - 1;
+    uint64_t expected = Next(position);
+    if (!tail_.compare_exchange_strong(expected, position,
+                                       std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)) {
+      Publish(token, /*hole=*/true);
+    }
+  }
+
   // Makes a written (or abandoned) slot visible to the receiver and wakes
   // it if it waits. The stamp store is seq_cst: it is the publish half of
   // SyncWaitList's protocol, and Notify()'s load the check half.
   void Publish(const Token& token, bool hole) {
     Slot* slot = static_cast<Slot*>(token.slot);
-    slot->hole = hole;
-    slot->stamp.store(token.stamp, std::memory_order_seq_cst);
+    slot->stamp.store(hole ? token.stamp | mark_bit_ : token.stamp,
+                      std::memory_order_seq_cst);
     receivers_.Notify();
   }
 
@@ -247,12 +270,11 @@ class Array final : public Flavor<T> {
       Slot& slot = slots_[head & (mark_bit_ - 1)];
       // Acquire pairs with Publish(): the value is visible.
       const uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+      if (stamp == ((head + 1) | mark_bit_)) {
+        Free(head, slot);  // A hole: skip it.
+        continue;
+      }
       if (stamp == head + 1) {
-        if (slot.hole) {
-          slot.hole = false;
-          Free(head, slot);
-          continue;
-        }
         token.slot = &slot;
         token.stamp = head;
         return true;

@@ -69,9 +69,7 @@ class List final : public Flavor<T> {
   }
 
   void Abandon(Operation& op) override {
-    if (op.kind == OpKind::kSend && op.token.slot != nullptr) {
-      Publish(op.token, kWritten | kHole);
-    }
+    if (op.kind == OpKind::kSend && op.token.slot != nullptr) Release(op.token);
   }
 
   void Write(Operation& op, T& value) override {
@@ -79,7 +77,7 @@ class List final : public Flavor<T> {
     try {
       ::new (static_cast<void*>(slot->storage)) T(std::move(value));
     } catch (...) {
-      Publish(op.token, kWritten | kHole);
+      Release(op.token);
       throw;
     }
     Publish(op.token, kWritten);
@@ -226,11 +224,26 @@ class List final : public Flavor<T> {
           block->next.store(next, std::memory_order_release);
         }
         token.slot = &block->slots[offset];
+        token.stamp = tail;
         return true;
       }
       // The tail moved; `tail` holds its new value. Its block may be new.
       block = tail_block_.load(std::memory_order_acquire);
       backoff.Spin();
+    }
+  }
+
+  // Gives back a claimed slot that will not be written: the tail moves back
+  // if no sender claimed a later position (and the claim did not install a
+  // block); otherwise the slot is published as a hole, which the receiver
+  // skips (and which Len() counts until then).
+  void Release(const Token& token) {
+    uint64_t expected = token.stamp + kStep;
+    if (Offset(token.stamp) + 1 == kBlockCap ||
+        !tail_.compare_exchange_strong(expected, token.stamp,
+                                       std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)) {
+      Publish(token, kWritten | kHole);
     }
   }
 

@@ -84,11 +84,13 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
       continue;
     }
 
-    // 3. Register with every operation, then re-check. The fence orders
-    // each registration before the re-check's loads: with the operations'
-    // own sequentially consistent publish-then-check (see SyncWaitList),
-    // either the re-check sees a change made before it, or the maker of
-    // that change sees our registration and selects us.
+    // 3. Register with every operation, then re-check. Registration ends
+    // with a sequentially consistent store and the re-check reads with
+    // sequentially consistent loads; the side that makes an operation ready
+    // publishes and then checks for waiters the same way (see SyncWaitList).
+    // So either the re-check sees a change made before it, or the maker of
+    // that change sees our registration and selects us. (The rendezvous
+    // flavor registers and re-checks under one lock instead.)
     context.Reset();
     absl::Time deadline = options.deadline;
     for (size_t i = 0; i < ops.size(); ++i) {
@@ -100,7 +102,6 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
       op.target->Register(op, context, OperationId(i));
       deadline = std::min(deadline, op.target->Deadline(op));
     }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     for (Operation& op : ops) {
       if (op.target != nullptr && op.target->IsReady(op)) {
         context.TrySelect(kAborted);
