@@ -80,9 +80,12 @@ class Array final : public Flavor<T> {
     return tail_.load(std::memory_order_seq_cst) == (head | mark_bit_);
   }
 
-  void Register(Operation& op, Context& context, uintptr_t id) override {
+  bool Register(Operation& op, Context& context, uintptr_t id) override {
     Waiters(op).Register(context, id, nullptr, op.observe);
+    return IsReady(op);
   }
+
+  bool SelectionUnregisters() const override { return true; }
 
   void Unregister(Operation& op, Context& context, uintptr_t id) override {
     Waiters(op).Unregister(context, id);

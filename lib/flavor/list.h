@@ -58,11 +58,14 @@ class List final : public Flavor<T> {
     return tail_.load(std::memory_order_seq_cst) == (head | kMark);
   }
 
-  void Register(Operation& op, Context& context, uintptr_t id) override {
+  bool Register(Operation& op, Context& context, uintptr_t id) override {
     if (op.kind == OpKind::kRecv) {
       receivers_.Register(context, id, nullptr, op.observe);
     }
+    return IsReady(op);
   }
+
+  bool SelectionUnregisters() const override { return true; }
 
   void Unregister(Operation& op, Context& context, uintptr_t id) override {
     if (op.kind == OpKind::kRecv) receivers_.Unregister(context, id);

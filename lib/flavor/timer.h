@@ -20,7 +20,10 @@ namespace chan::internal {
 template <class T>
 class ReceiveOnly : public Flavor<T> {
  public:
-  void Register(Operation&, Context&, uintptr_t) override {}
+  // Nothing to register with: the loop parks until Deadline().
+  bool Register(Operation& op, Context&, uintptr_t) override {
+    return this->IsReady(op);
+  }
   void Unregister(Operation&, Context&, uintptr_t) override {}
   void Abandon(Operation&) override {}
   void Write(Operation&, T&) override {

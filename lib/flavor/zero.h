@@ -37,21 +37,25 @@ class Zero final : public Flavor<T> {
 
   bool IsReady(Operation& op) override {
     SpinLockGuard guard(lock_);
-    return disconnected_.load(std::memory_order_relaxed) ||
-           Partners(op).HasWaiterBesides(Context::ForThisThread());
+    return ReadyLocked(op, Context::ForThisThread());
   }
 
-  void Register(Operation& op, Context& context, uintptr_t id) override {
+  // Registers and re-checks under the one lock, which is all the protocol
+  // needs here: a partner that arrives later sees the registration.
+  bool Register(Operation& op, Context& context, uintptr_t id) override {
     SpinLockGuard guard(lock_);
     if (op.observe) {
       Own(op).Register(context, id, nullptr, /*observer=*/true);
-      return;
+    } else {
+      Own(op).Register(context, id, &op.packet, /*observer=*/false);
+      op.packet.registered = true;
+      // A partner became available to those watching the other side.
+      Partners(op).NotifyObservers();
     }
-    Own(op).Register(context, id, &op.packet, /*observer=*/false);
-    op.packet.registered = true;
-    // A partner became available to those watching the other side.
-    Partners(op).NotifyObservers();
+    return ReadyLocked(op, context);
   }
+
+  bool SelectionUnregisters() const override { return true; }
 
   void Unregister(Operation& op, Context& context, uintptr_t id) override {
     SpinLockGuard guard(lock_);
@@ -101,6 +105,12 @@ class Zero final : public Flavor<T> {
   }
 
  private:
+  // Whether `op`, of the thread owning `self`, can complete now. Needs lock_.
+  bool ReadyLocked(const Operation& op, const Context& self) {
+    return disconnected_.load(std::memory_order_relaxed) ||
+           Partners(op).HasWaiterBesides(self);
+  }
+
   // The list an operation waits in, and the list its partners wait in.
   WaitList& Own(const Operation& op) {
     return op.kind == OpKind::kSend ? senders_ : receivers_;

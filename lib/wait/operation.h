@@ -88,14 +88,23 @@ class Selectable {
   // counts as success, with op.token.disconnected set.
   virtual bool TryReserve(Operation& op) = 0;
 
-  // Whether TryReserve() would succeed now; reserves nothing. Used for the
-  // re-check after registering and for readiness-only waits.
+  // Whether TryReserve() would succeed now; reserves nothing. Used for
+  // readiness-only waits.
   virtual bool IsReady(Operation& op) = 0;
 
   // Adds `context` to the waiter list that `op` waits in, to be selected
-  // with `id`. Unregister() removes it again.
-  virtual void Register(Operation& op, Context& context, uintptr_t id) = 0;
+  // with `id`, then re-checks: returns whether `op` is ready already. The
+  // re-check comes after the registration is visible, so that whoever makes
+  // `op` ready later finds the registration (see SyncWaitList).
+  virtual bool Register(Operation& op, Context& context, uintptr_t id) = 0;
+
+  // Removes the registration, if it is still there.
   virtual void Unregister(Operation& op, Context& context, uintptr_t id) = 0;
+
+  // Whether a partner that selects the context with this operation's id
+  // also removes the registration (waiter lists do), so that the loop need
+  // not call Unregister() for it: one lock round trip less per hand-off.
+  virtual bool SelectionUnregisters() const { return false; }
 
   // The time at which `op` becomes ready by itself (timers).
   virtual absl::Time Deadline(Operation& /*op*/) {

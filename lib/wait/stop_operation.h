@@ -29,8 +29,9 @@ class StopOperation final : public Selectable {
   // in the thread that requests stop, or here at once if stop was already
   // requested. Destroying it in Unregister() waits for a callback running
   // in another thread to return, so the context outlives every use.
-  void Register(Operation&, Context& context, uintptr_t id) override {
+  bool Register(Operation&, Context& context, uintptr_t id) override {
     callback_.emplace(token_, Wake{&context, id});
+    return token_.stop_requested();
   }
   void Unregister(Operation&, Context&, uintptr_t) override {
     callback_.reset();

@@ -84,39 +84,41 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
       continue;
     }
 
-    // 3. Register with every operation, then re-check. Registration ends
-    // with a sequentially consistent store and the re-check reads with
-    // sequentially consistent loads; the side that makes an operation ready
-    // publishes and then checks for waiters the same way (see SyncWaitList).
-    // So either the re-check sees a change made before it, or the maker of
-    // that change sees our registration and selects us. (The rendezvous
-    // flavor registers and re-checks under one lock instead.)
+    // 3. Register with every operation; each Register() re-checks its
+    // operation once the registration is visible. Registration ends with a
+    // sequentially consistent store and the re-check reads with sequentially
+    // consistent loads; the side that makes an operation ready publishes and
+    // then checks for waiters the same way (see SyncWaitList). So either the
+    // re-check sees a change made before it, or the maker of that change
+    // sees our registration and selects us. (The rendezvous flavor registers
+    // and re-checks under one lock instead.) If anything is ready, abort the
+    // wait ourselves, unless a partner selected us first.
     context.Reset();
     absl::Time deadline = options.deadline;
+    bool ready = false;
     for (size_t i = 0; i < ops.size(); ++i) {
       Operation& op = ops[i];
       if (op.target == nullptr) continue;
       op.observe = options.ready_only || !op.accepts_handoff;
       op.packet.registered = false;
       op.packet.state.store(Packet::kPending, std::memory_order_relaxed);
-      op.target->Register(op, context, OperationId(i));
+      ready |= op.target->Register(op, context, OperationId(i));
       deadline = std::min(deadline, op.target->Deadline(op));
     }
-    for (Operation& op : ops) {
-      if (op.target != nullptr && op.target->IsReady(op)) {
-        context.TrySelect(kAborted);
-        break;
-      }
-    }
+    if (ready) context.TrySelect(kAborted);
 
     // 4. Park until selected, or until the earliest deadline.
     const uintptr_t selected = context.WaitUntil(deadline);
 
-    // 5. Unregister everywhere.
+    // 5. Unregister everywhere, except where the partner that selected us
+    // took our registration out already.
     for (size_t i = 0; i < ops.size(); ++i) {
-      if (ops[i].target != nullptr) {
-        ops[i].target->Unregister(ops[i], context, OperationId(i));
+      Selectable* target = ops[i].target;
+      if (target == nullptr) continue;
+      if (selected == OperationId(i) && target->SelectionUnregisters()) {
+        continue;
       }
+      target->Unregister(ops[i], context, OperationId(i));
     }
 
     // 6. If a partner selected one of our operations, finish it: through

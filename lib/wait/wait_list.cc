@@ -29,11 +29,15 @@ std::optional<Selection> WaitList::TrySelect() {
 }
 
 void WaitList::NotifyObservers() {
-  for (const WaitEntry& entry : entries_) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
     // Unparked under the owner's lock, as in DisconnectAll(). Rare: only
-    // readiness-only selects register observers.
-    if (entry.observer && entry.context->TrySelect(entry.operation)) {
-      entry.context->unparker().Unpark();
+    // readiness-only waits and dynamic selects register observers. Like
+    // TrySelect(), it removes the entries it selects.
+    if (it->observer && it->context->TrySelect(it->operation)) {
+      it->context->unparker().Unpark();
+      it = entries_.erase(it);
+    } else {
+      ++it;
     }
   }
 }

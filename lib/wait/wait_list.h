@@ -50,8 +50,8 @@ class WaitList {
   // still unselected, and removes it. Observers are skipped.
   std::optional<Selection> TrySelect();
 
-  // Selects and wakes every observer: what they watch may be ready. Their
-  // entries stay until their threads unregister them.
+  // Selects, wakes and removes every observer: what they watch may be
+  // ready.
   void NotifyObservers();
 
   // Whether some other thread's operation (not an observer) waits here.
