@@ -50,11 +50,13 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/time/clock.h"
@@ -311,7 +313,9 @@ class [[nodiscard]] SelectBuilder {
 
     bool enabled = !options.block ||
                    options.deadline != absl::InfiniteFuture();
-    for (const internal::Operation& op : ops) enabled |= op.target != nullptr;
+    for (const internal::Operation& op : ops) {
+      enabled |= op.target != nullptr && op.target->CanBecomeReady();
+    }
     CHAN_CHECK(enabled,
                "chan::Select: no enabled case, no timeout and no default; "
                "the select would block forever");
@@ -351,8 +355,15 @@ inline SelectBuilder<> Select() { return {}; }
 class DynamicSelect;
 
 // The operation a DynamicSelect chose. Complete it with the Recv() or Send()
-// that matches how it was added. Destroying it without completing releases
-// what it reserved: nothing is lost, and no other thread is left waiting.
+// that matches how it was added (a stop operation needs nothing). Destroying
+// it without completing releases what it reserved: nothing is lost, and no
+// other thread is left waiting.
+//
+// One exception: a send on a rendezvous channel may be complete already when
+// the select returns, because a receiver that arrived while the select
+// waited took the value (a send's value is given up front, so it can be
+// handed over at once). Send() then reports kOk, and destroying the
+// operation cannot take the value back.
 class [[nodiscard]] SelectedOperation {
  public:
   SelectedOperation(SelectedOperation&& other) noexcept
@@ -408,11 +419,30 @@ class DynamicSelect {
     return Add(rx.flavor("DynamicSelect::AddRecv"), internal::OpKind::kRecv,
                &rx, nullptr);
   }
-  // Adds a send of `value`; returns its index.
+  // Adds a send of `value`; returns its index. Several sends may share one
+  // value: only the send that completes moves from it.
   template <class T>
   size_t AddSend(Sender<T>& tx, T& value) {
     return Add(tx.flavor("DynamicSelect::AddSend"), internal::OpKind::kSend,
                &tx, &value);
+  }
+
+  // Adds an operation that is chosen once stop is requested on `token`;
+  // returns its index. A token without a stop state is never chosen.
+  size_t AddStop(std::stop_token token) {
+    auto& stop =
+        stops_.emplace_back(std::make_unique<internal::StopOperation>(token));
+    return Add(stop->stop_possible() ? stop.get() : nullptr,
+               internal::OpKind::kRecv, nullptr, nullptr);
+  }
+
+  // Disables the operation at `index`: it is never chosen again (Go's nil
+  // channel). For example, a receive whose channel is disconnected, and so
+  // always ready, once its end has been seen.
+  void Disable(size_t index) {
+    CHAN_CHECK(index < ops_.size(), "chan::DynamicSelect::Disable: no such "
+                                    "operation");
+    ops_[index].target = nullptr;
   }
 
   // Chooses the first ready operation in the order added, not at random.
@@ -478,10 +508,13 @@ class DynamicSelect {
   }
 
   size_t WaitFor(absl::Time deadline, bool block, bool ready_only) {
-    CHAN_CHECK(!ops_.empty() || !block ||
-                   deadline != absl::InfiniteFuture(),
-               "chan::DynamicSelect: no operation and no timeout; the select "
-               "would block forever");
+    bool enabled = false;
+    for (const internal::Operation& op : ops_) {
+      enabled |= op.target != nullptr && op.target->CanBecomeReady();
+    }
+    CHAN_CHECK(enabled || !block || deadline != absl::InfiniteFuture(),
+               "chan::DynamicSelect: no enabled operation and no timeout; the "
+               "select would block forever");
     for (internal::Operation& op : ops_) op.token = internal::Token{};
     internal::WaitOptions options;
     options.deadline = deadline;
@@ -493,6 +526,7 @@ class DynamicSelect {
 
   absl::InlinedVector<internal::Operation, 4> ops_;
   absl::InlinedVector<void*, 4> handles_;  // The Receiver or Sender of each.
+  std::vector<std::unique_ptr<internal::StopOperation>> stops_;
   bool biased_ = false;
 };
 
@@ -507,7 +541,9 @@ inline void* SelectedOperation::handle() { return select_->handles_[index_]; }
 inline SelectedOperation::~SelectedOperation() {
   if (select_ == nullptr) return;
   internal::Operation& o = op();
-  if (!o.token.disconnected && !o.token.via_packet) o.target->Abandon(o);
+  if (o.target != nullptr && !o.token.disconnected && !o.token.via_packet) {
+    o.target->Abandon(o);
+  }
 }
 
 template <class T>

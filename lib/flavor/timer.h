@@ -95,6 +95,7 @@ class NeverFlavor final : public ReceiveOnly<T> {
  public:
   bool TryReserve(Operation&) override { return false; }
   bool IsReady(Operation&) override { return false; }
+  bool CanBecomeReady() const override { return false; }
   void Read(Operation&, std::optional<T>&) override {
     Die("a Never channel was read");
   }

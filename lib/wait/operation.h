@@ -101,6 +101,10 @@ class Selectable {
   // Removes the registration, if it is still there.
   virtual void Unregister(Operation& op, Context& context, uintptr_t id) = 0;
 
+  // False for operations that can never become ready (chan::Never): a wait
+  // on nothing else would block forever, which is reported as misuse.
+  virtual bool CanBecomeReady() const { return true; }
+
   // Whether a partner that selects the context with this operation's id
   // also removes the registration (waiter lists do), so that the loop need
   // not call Unregister() for it: one lock round trip less per hand-off.
