@@ -82,8 +82,7 @@ void BM_Mpsc(benchmark::State& state) {
       ++received;
     }
     for (auto& t : producers) t.join();
-    Check(state, received, sum,
-          int64_t{kProducers} * kEach * (kEach - 1) / 2);
+    Check(state, received, sum, int64_t{kProducers} * kEach * (kEach - 1) / 2);
   }
   state.SetItemsProcessed(state.iterations() * kMessages);
 }
@@ -92,9 +91,10 @@ void BM_Mpsc(benchmark::State& state) {
 void BM_PingPong(benchmark::State& state) {
   auto [ping_tx, ping_rx] = Make(state.range(0));
   auto [pong_tx, pong_rx] = Make(state.range(0));
-  std::thread echo([rx = std::move(ping_rx), tx = std::move(pong_tx)]() mutable {
-    for (int v : rx) (void)tx.Send(v);
-  });
+  std::thread echo(
+      [rx = std::move(ping_rx), tx = std::move(pong_tx)]() mutable {
+        for (int v : rx) (void)tx.Send(v);
+      });
   for (auto _ : state) {
     (void)ping_tx.Send(1);
     benchmark::DoNotOptimize(pong_rx.Recv());
@@ -107,10 +107,20 @@ void Flavors(benchmark::internal::Benchmark* b) {
   b->ArgName("cap")->Arg(-1)->Arg(1)->Arg(0)->Arg(kMessages);
 }
 
-BENCHMARK(BM_Seq)->ArgName("cap")->Arg(-1)->Arg(kMessages)->Unit(
-    benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Spsc)->Apply(Flavors)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Mpsc)->Apply(Flavors)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Seq)
+    ->ArgName("cap")
+    ->Arg(-1)
+    ->Arg(kMessages)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Spsc)
+    ->Apply(Flavors)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Mpsc)
+    ->Apply(Flavors)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_PingPong)->ArgName("cap")->Arg(-1)->Arg(1)->Arg(0)->UseRealTime();
 
 }  // namespace

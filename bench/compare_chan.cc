@@ -27,12 +27,12 @@
 
 namespace {
 
-constexpr size_t kMessages = 200'000;      // per throughput run
-constexpr size_t kProducers = 4;           // where a scenario has several
-constexpr size_t kWarmupMessages = 10'000; // untimed run before each timed one
-constexpr size_t kRounds = 100'000;        // pingpong round trips
-constexpr size_t kRssMessages = 1'000'000; // queued by the peak RSS child
-constexpr size_t kIdleChannels = 10'000;   // averaged over for the idle size
+constexpr size_t kMessages = 200'000;       // per throughput run
+constexpr size_t kProducers = 4;            // where a scenario has several
+constexpr size_t kWarmupMessages = 10'000;  // untimed run before each timed one
+constexpr size_t kRounds = 100'000;         // pingpong round trips
+constexpr size_t kRssMessages = 1'000'000;  // queued by the peak RSS child
+constexpr size_t kIdleChannels = 10'000;    // averaged over for the idle size
 constexpr size_t kSelectKs[] = {1, 4, 16, 64, 256, 1024};
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -213,7 +213,8 @@ Tally SelectBoth(size_t n, std::optional<size_t> capacity,
     producers.emplace_back([&, p] {
       std::vector<Tx> mine = txs;  // Each producer its own sender copies.
       auto sent = [](chan::Status s) {
-        if (s != chan::Status::kOk) Fail("select sent on a disconnected channel");
+        if (s != chan::Status::kOk)
+          Fail("select sent on a disconnected channel");
       };
       for (size_t v = p * per; v < (p + 1) * per; ++v) {
         chan::Select()
@@ -391,9 +392,9 @@ int main(int argc, char** argv) {
     if (all || s == "pingpong") RunPingPong();
     if (all || s == "select_cases") RunSelectCases();
     if (s == "memory") RunMemory(argv[0]);
-    if (!all && s != "seq" && s != "spsc" && s != "mpsc" &&
-        s != "select_rx" && s != "select_both" && s != "pingpong" &&
-        s != "select_cases" && s != "memory") {
+    if (!all && s != "seq" && s != "spsc" && s != "mpsc" && s != "select_rx" &&
+        s != "select_both" && s != "pingpong" && s != "select_cases" &&
+        s != "memory") {
       std::fprintf(stderr, "compare_chan: unknown scenario %s\n", s.c_str());
       return 2;
     }

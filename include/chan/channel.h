@@ -107,7 +107,8 @@ class Sender {
     }
     return *this;
   }
-  Sender(Sender&& other) noexcept : flavor_(std::exchange(other.flavor_, nullptr)) {}
+  Sender(Sender&& other) noexcept
+      : flavor_(std::exchange(other.flavor_, nullptr)) {}
   Sender& operator=(Sender&& other) noexcept {
     if (this != &other) {
       Reset();
@@ -157,10 +158,7 @@ class Sender {
   bool Empty() const { return Len() == 0; }
   // Whether a send would block now for want of room. Always true for a
   // rendezvous channel, never for an unbounded one.
-  bool Full() const {
-    const std::optional<size_t> capacity = Capacity();
-    return capacity.has_value() && Len() >= *capacity;
-  }
+  bool Full() const { return Checked("Sender::Full")->Full(); }
   // Whether the receiver is gone or closed.
   bool IsDisconnected() const {
     return Checked("Sender::IsDisconnected")->IsDisconnected();
@@ -179,7 +177,8 @@ class Sender {
   explicit Sender(internal::Flavor<T>* flavor) : flavor_(flavor) {}
 
   internal::Flavor<T>* Checked(const char* operation) const {
-    if (flavor_ == nullptr) [[unlikely]] internal::DieMovedFrom(operation);
+    if (flavor_ == nullptr) [[unlikely]]
+      internal::DieMovedFrom(operation);
     return flavor_;
   }
 
@@ -269,10 +268,7 @@ class Receiver {
     return Checked("Receiver::Capacity")->Capacity();
   }
   bool Empty() const { return Len() == 0; }
-  bool Full() const {
-    const std::optional<size_t> capacity = Capacity();
-    return capacity.has_value() && Len() >= *capacity;
-  }
+  bool Full() const { return Checked("Receiver::Full")->Full(); }
   // Whether every sender is gone (or the receiver closed). Values may still
   // be queued.
   bool IsDisconnected() const {
@@ -303,7 +299,8 @@ class Receiver {
   explicit Receiver(internal::Flavor<T>* flavor) : flavor_(flavor) {}
 
   internal::Flavor<T>* Checked(const char* operation) const {
-    if (flavor_ == nullptr) [[unlikely]] internal::DieMovedFrom(operation);
+    if (flavor_ == nullptr) [[unlikely]]
+      internal::DieMovedFrom(operation);
     return flavor_;
   }
 

@@ -61,7 +61,9 @@ class [[nodiscard]] SendResult {
 
   // The value handed back by a failed send. Dies if the send succeeded.
   T& value() & { return CheckedValue(); }
-  const T& value() const& { return const_cast<SendResult*>(this)->CheckedValue(); }
+  const T& value() const& {
+    return const_cast<SendResult*>(this)->CheckedValue();
+  }
   T&& value() && { return std::move(CheckedValue()); }
 
  private:
@@ -94,13 +96,19 @@ class [[nodiscard]] RecvResult {
 
   // The received value. Dies if there is none.
   T& value() & { return CheckedValue(); }
-  const T& value() const& { return const_cast<RecvResult*>(this)->CheckedValue(); }
+  const T& value() const& {
+    return const_cast<RecvResult*>(this)->CheckedValue();
+  }
   T&& value() && { return std::move(CheckedValue()); }
   T& operator*() & { return CheckedValue(); }
-  const T& operator*() const& { return const_cast<RecvResult*>(this)->CheckedValue(); }
+  const T& operator*() const& {
+    return const_cast<RecvResult*>(this)->CheckedValue();
+  }
   T&& operator*() && { return std::move(CheckedValue()); }
   T* operator->() { return &CheckedValue(); }
-  const T* operator->() const { return &const_cast<RecvResult*>(this)->CheckedValue(); }
+  const T* operator->() const {
+    return &const_cast<RecvResult*>(this)->CheckedValue();
+  }
 
   // The value, or nullopt.
   std::optional<T> to_optional() && { return std::move(value_); }

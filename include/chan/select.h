@@ -244,8 +244,8 @@ class [[nodiscard]] SelectBuilder {
   }
   template <class T, class F>
   auto Recv(std::optional<Receiver<T>>& rx, F handler) && {
-    return Add(internal::RecvCase<T, F>(rx ? &*rx : nullptr,
-                                        std::move(handler)));
+    return Add(
+        internal::RecvCase<T, F>(rx ? &*rx : nullptr, std::move(handler)));
   }
 
   template <class T, class F>
@@ -275,8 +275,8 @@ class [[nodiscard]] SelectBuilder {
   }
   template <class F>
   auto Deadline(absl::Time deadline, F handler) && {
-    return Add(internal::TimeoutCase<F>(std::nullopt, deadline,
-                                        std::move(handler)));
+    return Add(
+        internal::TimeoutCase<F>(std::nullopt, deadline, std::move(handler)));
   }
   template <class F>
   auto Stop(std::stop_token token, F handler) && {
@@ -311,8 +311,7 @@ class [[nodiscard]] SelectBuilder {
     options.fair = !biased_;
     (std::get<I>(cases_).Prepare(ops[I], options), ...);
 
-    bool enabled = !options.block ||
-                   options.deadline != absl::InfiniteFuture();
+    bool enabled = !options.block || options.deadline != absl::InfiniteFuture();
     for (const internal::Operation& op : ops) {
       enabled |= op.target != nullptr && op.target->CanBecomeReady();
     }
@@ -322,9 +321,8 @@ class [[nodiscard]] SelectBuilder {
 
     size_t chosen = internal::Wait(ops, options);
     if (chosen == internal::kTimedOut) {
-      chosen = FirstCase([&](const auto& c) {
-        return c.IsTimeout(options.deadline);
-      });
+      chosen = FirstCase(
+          [&](const auto& c) { return c.IsTimeout(options.deadline); });
     } else if (chosen == internal::kWouldBlock) {
       chosen = FirstCase([](const auto& c) { return c.IsDefault(); });
     }
@@ -367,8 +365,7 @@ class DynamicSelect;
 class [[nodiscard]] SelectedOperation {
  public:
   SelectedOperation(SelectedOperation&& other) noexcept
-      : select_(std::exchange(other.select_, nullptr)),
-        index_(other.index_) {}
+      : select_(std::exchange(other.select_, nullptr)), index_(other.index_) {}
   SelectedOperation(const SelectedOperation&) = delete;
   SelectedOperation& operator=(const SelectedOperation&) = delete;
   SelectedOperation& operator=(SelectedOperation&&) = delete;
@@ -440,8 +437,9 @@ class DynamicSelect {
   // channel). For example, a receive whose channel is disconnected, and so
   // always ready, once its end has been seen.
   void Disable(size_t index) {
-    CHAN_CHECK(index < ops_.size(), "chan::DynamicSelect::Disable: no such "
-                                    "operation");
+    CHAN_CHECK(index < ops_.size(),
+               "chan::DynamicSelect::Disable: no such "
+               "operation");
     ops_[index].target = nullptr;
   }
 
@@ -483,8 +481,8 @@ class DynamicSelect {
  private:
   friend class SelectedOperation;
 
-  size_t Add(internal::Selectable* target, internal::OpKind kind,
-             void* handle, void* value) {
+  size_t Add(internal::Selectable* target, internal::OpKind kind, void* handle,
+             void* value) {
     internal::Operation& op = ops_.emplace_back(target, kind);
     op.packet.value = value;
     // A receive must stay free to not complete: a rendezvous sender must
@@ -574,7 +572,8 @@ SendResult<T> SelectedOperation::Send(Sender<T>& tx) {
   if (o.token.disconnected) {
     return SendResult<T>::Failed(Status::kDisconnected, std::move(value));
   }
-  if (!o.token.via_packet) tx.flavor("SelectedOperation::Send")->Write(o, value);
+  if (!o.token.via_packet)
+    tx.flavor("SelectedOperation::Send")->Write(o, value);
   return SendResult<T>::Sent();
 }
 

@@ -45,8 +45,7 @@ inline Receiver<absl::Time> Tick(absl::Duration period) {
   if (period <= absl::ZeroDuration()) {
     throw std::invalid_argument("chan::Tick: the period must be positive");
   }
-  return MakeReceiver<absl::Time>(
-      new internal::TickTimer(absl::Now(), period));
+  return MakeReceiver<absl::Time>(new internal::TickTimer(absl::Now(), period));
 }
 
 // Never delivers anything, and never disconnects: a receive blocks until

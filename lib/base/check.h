@@ -16,8 +16,8 @@ namespace chan::internal {
 
 // Dies with `message` unless `condition` holds. The condition is expected
 // to hold, so the branch costs nothing measurable on the hot path.
-#define CHAN_CHECK(condition, message) \
-  do {                                 \
+#define CHAN_CHECK(condition, message)                                     \
+  do {                                                                     \
     if (__builtin_expect(!(condition), 0)) ::chan::internal::Die(message); \
   } while (false)
 

@@ -62,8 +62,7 @@ class Array final : public Flavor<T> {
   ~Array() override { DiscardAll(); }
 
   bool TryReserve(Operation& op) override {
-    return op.kind == OpKind::kSend ? StartSend(op.token)
-                                    : StartRecv(op.token);
+    return op.kind == OpKind::kSend ? StartSend(op.token) : StartRecv(op.token);
   }
 
   bool IsReady(Operation& op) override {
@@ -182,10 +181,10 @@ class Array final : public Flavor<T> {
     try {
       return std::unique_ptr<Slot[]>(new Slot[capacity]);
     } catch (const std::bad_alloc&) {
-      throw std::length_error(
-          "chan::Bounded: capacity " + std::to_string(capacity) + " needs " +
-          std::to_string(capacity * sizeof(Slot)) +
-          " bytes, which could not be allocated");
+      throw std::length_error("chan::Bounded: capacity " +
+                              std::to_string(capacity) + " needs " +
+                              std::to_string(capacity * sizeof(Slot)) +
+                              " bytes, which could not be allocated");
     }
   }
 

@@ -41,6 +41,13 @@ class Flavor : public Selectable {
   virtual std::optional<size_t> Capacity() const = 0;
   virtual bool IsDisconnected() const = 0;
 
+  // Whether a send would block now for want of room: always for a
+  // rendezvous channel, never for an unbounded one.
+  bool Full() const {
+    const std::optional<size_t> capacity = Capacity();
+    return capacity.has_value() && Len() >= *capacity;
+  }
+
   // Counts the senders. The first sender is counted at construction.
   // Relaxed: a new sender is copied from a live one, which keeps the
   // channel alive; nothing is published by the count itself.

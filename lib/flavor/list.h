@@ -44,8 +44,7 @@ class List final : public Flavor<T> {
   }
 
   bool TryReserve(Operation& op) override {
-    return op.kind == OpKind::kSend ? StartSend(op.token)
-                                    : StartRecv(op.token);
+    return op.kind == OpKind::kSend ? StartSend(op.token) : StartRecv(op.token);
   }
 
   bool IsReady(Operation& op) override {
@@ -253,8 +252,8 @@ class List final : public Flavor<T> {
   // Makes a slot visible to the receiver and wakes it if it waits. The
   // store is seq_cst: the publish half of SyncWaitList's protocol.
   void Publish(const Token& token, uint32_t state) {
-    static_cast<Slot*>(token.slot)->state.store(state,
-                                                std::memory_order_seq_cst);
+    static_cast<Slot*>(token.slot)
+        ->state.store(state, std::memory_order_seq_cst);
     receivers_.Notify();
   }
 

@@ -124,8 +124,8 @@ class Zero final : public Flavor<T> {
   // the partner's packet; then the partner may return. Waking it needs only
   // the unparker we hold a reference to.
   static void Finish(Token& token, Packet::State state) {
-    static_cast<Packet*>(token.slot)->state.store(state,
-                                                  std::memory_order_release);
+    static_cast<Packet*>(token.slot)
+        ->state.store(state, std::memory_order_release);
     token.partner->Unpark();
   }
 

@@ -77,15 +77,16 @@ void FutexWaiter::FutexWait(absl::Time deadline) {
   auto* word = reinterpret_cast<int*>(&state_);
   long rc;
   if (deadline == absl::InfiniteFuture()) {
-    rc = syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, kParked, nullptr,
-                 nullptr, 0);
+    rc = syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, kParked, nullptr, nullptr,
+                 0);
   } else {
     // An absolute deadline on the wall clock, which is the clock absl::Time
     // reads: FUTEX_WAIT_BITSET takes an absolute time, FUTEX_WAIT would take
     // a relative one that we would have to recompute after every wakeup.
     timespec abs = absl::ToTimespec(deadline);
-    rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME,
-                 kParked, &abs, nullptr, FUTEX_BITSET_MATCH_ANY);
+    rc = syscall(SYS_futex, word,
+                 FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, kParked,
+                 &abs, nullptr, FUTEX_BITSET_MATCH_ANY);
   }
   if (rc != 0 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
     std::fprintf(stderr, "chan: futex wait failed: errno %d\n", errno);

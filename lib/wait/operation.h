@@ -46,10 +46,10 @@ enum class OpKind : uint8_t { kSend, kRecv };
 
 // What TryReserve() found, for the caller to complete with.
 struct Token {
-  void* slot = nullptr;      // The reserved slot, or the partner's packet.
-  uint64_t stamp = 0;        // A flavor's bookkeeping for the slot.
-  bool disconnected = false; // Ready because the channel is disconnected.
-  bool via_packet = false;   // A partner completed it through our packet.
+  void* slot = nullptr;       // The reserved slot, or the partner's packet.
+  uint64_t stamp = 0;         // A flavor's bookkeeping for the slot.
+  bool disconnected = false;  // Ready because the channel is disconnected.
+  bool via_packet = false;    // A partner completed it through our packet.
   std::optional<Unparker> partner;  // Rendezvous: whom to wake afterwards.
 };
 

@@ -14,9 +14,9 @@ namespace chan::internal {
 
 struct WaitOptions {
   absl::Time deadline = absl::InfiniteFuture();
-  bool block = true;       // False: try each operation once (Go's default:).
-  bool fair = true;        // Random order; false keeps declaration order.
-  bool ready_only = false; // Report a ready operation; reserve nothing.
+  bool block = true;        // False: try each operation once (Go's default:).
+  bool fair = true;         // Random order; false keeps declaration order.
+  bool ready_only = false;  // Report a ready operation; reserve nothing.
 };
 
 // Wait() results that are not an operation index.

@@ -104,7 +104,7 @@ class SyncWaitList {
   void NotifySlow();
 
   SpinLock lock_;
-  WaitList list_;           // Guarded by lock_.
+  WaitList list_;                     // Guarded by lock_.
   std::atomic<bool> is_empty_{true};  // list_.empty(), readable without lock_.
 };
 

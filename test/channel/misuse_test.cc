@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(SenderOperationsOnAMovedFromSenderDie) {
   ExpectDeath(MovedFrom("Sender::Len"), [&] { (void)tx.Len(); });
   ExpectDeath(MovedFrom("Sender::Len"), [&] { (void)tx.Empty(); });
   ExpectDeath(MovedFrom("Sender::Capacity"), [&] { (void)tx.Capacity(); });
-  ExpectDeath(MovedFrom("Sender::Capacity"), [&] { (void)tx.Full(); });
+  ExpectDeath(MovedFrom("Sender::Full"), [&] { (void)tx.Full(); });
   ExpectDeath(MovedFrom("Sender::IsDisconnected"),
               [&] { (void)tx.IsDisconnected(); });
 
@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(ReceiverOperationsOnAMovedFromReceiverDie) {
   ExpectDeath(MovedFrom("Receiver::Len"), [&] { (void)rx.Len(); });
   ExpectDeath(MovedFrom("Receiver::Len"), [&] { (void)rx.Empty(); });
   ExpectDeath(MovedFrom("Receiver::Capacity"), [&] { (void)rx.Capacity(); });
-  ExpectDeath(MovedFrom("Receiver::Capacity"), [&] { (void)rx.Full(); });
+  ExpectDeath(MovedFrom("Receiver::Full"), [&] { (void)rx.Full(); });
   ExpectDeath(MovedFrom("Receiver::IsDisconnected"),
               [&] { (void)rx.IsDisconnected(); });
   ExpectDeath(MovedFrom("Receiver::begin"), [&] {

@@ -143,8 +143,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(UnparkRacingTheDeadlineIsNeverLost, W, Waiters) {
       std::this_thread::yield();
     }
     // A deadline in the past still consumes a token that is there.
-    const bool second = waiter.ParkUntil(first ? absl::InfinitePast()
-                                               : absl::Now() + absl::Seconds(10));
+    const bool second = waiter.ParkUntil(
+        first ? absl::InfinitePast() : absl::Now() + absl::Seconds(10));
     BOOST_REQUIRE_NE(first, second);
   }
   unparker.join();
