@@ -72,11 +72,11 @@ class Array final : public Flavor<T> {
       const Slot& slot = slots_[tail & (mark_bit_ - 1)];
       return slot.stamp.load(std::memory_order_seq_cst) == tail;
     }
+    // Ready once a sender has claimed the head's position (its value is
+    // written, or about to be) or the channel is disconnected: either way
+    // the tail moved off the head. See Publish() for why the tail is read.
     const uint64_t head = head_.load(std::memory_order_relaxed);
-    const Slot& slot = slots_[head & (mark_bit_ - 1)];
-    const uint64_t stamp = slot.stamp.load(std::memory_order_seq_cst);
-    if ((stamp & ~mark_bit_) == head + 1) return true;  // A value or a hole.
-    return tail_.load(std::memory_order_seq_cst) == (head | mark_bit_);
+    return tail_.load(std::memory_order_seq_cst) != head;
   }
 
   bool Register(Operation& op, Context& context, uintptr_t id) override {
@@ -257,12 +257,18 @@ class Array final : public Flavor<T> {
   }
 
   // Makes a written (or abandoned) slot visible to the receiver and wakes
-  // it if it waits. The stamp store is seq_cst: it is the publish half of
-  // SyncWaitList's protocol, and Notify()'s load the check half.
+  // it if it waits. In SyncWaitList's protocol the publish half is the
+  // claim, not this store: the claim's seq_cst compare-and-swap on the tail
+  // comes before Notify()'s seq_cst load, and the receiver's re-check
+  // (IsReady) reads the tail with seq_cst. So either the receiver sees the
+  // claim and keeps waiting awake (it spins until this store lands), or
+  // Notify() sees its registration. The store itself can then be a plain
+  // release, which pairs with StartRecv()'s acquire: a seq_cst store here
+  // would cost a full barrier (xchg) per message.
   void Publish(const Token& token, bool hole) {
     Slot* slot = static_cast<Slot*>(token.slot);
     slot->stamp.store(hole ? token.stamp | mark_bit_ : token.stamp,
-                      std::memory_order_seq_cst);
+                      std::memory_order_release);
     receivers_.Notify();
   }
 

@@ -49,12 +49,11 @@ class List final : public Flavor<T> {
 
   bool IsReady(Operation& op) override {
     if (op.kind == OpKind::kSend) return true;  // Sends never block.
+    // Ready once a sender has claimed the head's position or the channel
+    // is disconnected: either way the tail moved off the head. See
+    // Publish() for why the tail is read.
     const uint64_t head = head_.load(std::memory_order_relaxed);
-    const uint64_t offset = Offset(head);
-    if (offset == kBlockCap) return true;  // Moving on to the next block.
-    const Slot& slot = head_block_->slots[offset];
-    if (slot.state.load(std::memory_order_seq_cst) & kWritten) return true;
-    return tail_.load(std::memory_order_seq_cst) == (head | kMark);
+    return tail_.load(std::memory_order_seq_cst) != head;
   }
 
   bool Register(Operation& op, Context& context, uintptr_t id) override {
@@ -249,11 +248,14 @@ class List final : public Flavor<T> {
     }
   }
 
-  // Makes a slot visible to the receiver and wakes it if it waits. The
-  // store is seq_cst: the publish half of SyncWaitList's protocol.
+  // Makes a slot visible to the receiver and wakes it if it waits. As in
+  // the array flavor, the publish half of SyncWaitList's protocol is the
+  // claim's seq_cst compare-and-swap on the tail, which the receiver's
+  // re-check (IsReady) reads; so this store is a release, pairing with
+  // StartRecv()'s acquire, and costs no barrier.
   void Publish(const Token& token, uint32_t state) {
-    static_cast<Slot*>(token.slot)
-        ->state.store(state, std::memory_order_seq_cst);
+    static_cast<Slot*>(token.slot)->state.store(state,
+                                                std::memory_order_release);
     receivers_.Notify();
   }
 
