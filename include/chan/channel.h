@@ -149,7 +149,11 @@ class Sender {
     return SendUntil(T(value), deadline);
   }
 
-  // Messages queued now (0 for a rendezvous channel).
+  // Messages queued now (0 for a rendezvous channel). A send that gave up
+  // room it had claimed (its move threw, or a DynamicSelect dropped it after
+  // choosing it) while a later send was already queued behind it leaves an
+  // empty place, which counts here and takes room until the receiver
+  // passes it.
   size_t Len() const { return Checked("Sender::Len")->Len(); }
   // The capacity; nullopt for an unbounded channel.
   std::optional<size_t> Capacity() const {

@@ -83,6 +83,9 @@ class RecvCase {
  public:
   RecvCase(Receiver<T>* rx, F handler)
       : rx_(rx), handler_(std::move(handler)) {}
+  // value_ is empty outside a wait: nothing to move.
+  RecvCase(RecvCase&& other)
+      : rx_(other.rx_), handler_(std::move(other.handler_)) {}
 
   void Prepare(Operation& op, WaitOptions&) {
     op.target = rx_ == nullptr ? nullptr : rx_->flavor("Select::Recv");
