@@ -516,18 +516,26 @@ class DynamicSelect {
     CHAN_CHECK(enabled || !block || deadline != absl::InfiniteFuture(),
                "chan::DynamicSelect: no enabled operation and no timeout; the "
                "select would block forever");
-    for (internal::Operation& op : ops_) op.token = internal::Token{};
+    // Only the operation chosen last time holds a token: a try that fails
+    // writes none. Resetting every token would cost more than the tries
+    // themselves in a select over a thousand operations.
+    if (chosen_last_ < ops_.size()) {
+      ops_[chosen_last_].token = internal::Token{};
+    }
     internal::WaitOptions options;
     options.deadline = deadline;
     options.block = block;
     options.fair = !biased_;
     options.ready_only = ready_only;
-    return internal::Wait(std::span(ops_.data(), ops_.size()), options);
+    chosen_last_ =
+        internal::Wait(std::span(ops_.data(), ops_.size()), options);
+    return chosen_last_;
   }
 
   absl::InlinedVector<internal::Operation, 4> ops_;
   absl::InlinedVector<void*, 4> handles_;  // The Receiver or Sender of each.
   std::vector<std::unique_ptr<internal::StopOperation>> stops_;
+  size_t chosen_last_ = SIZE_MAX;  // The operation whose token may be set.
   bool biased_ = false;
 };
 
