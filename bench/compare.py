@@ -164,6 +164,19 @@ def chart(rows, path, machine):
     fig.savefig(path, dpi=100)
 
 
+def toolchains():
+    """The peers' toolchains: std::sync::mpsc changed with Rust 1.67."""
+    def version(command):
+        try:
+            return subprocess.run(command, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return "unknown"
+    return f"{version(['go', 'version'])}; crossbeam-channel 0.5.6 and " \
+           f"std::sync::mpsc built by {version(['rustc', '--version'])}"
+
+
 def machine_description():
     cpu = "unknown CPU"
     try:
@@ -198,7 +211,8 @@ def main():
 
     rows = summarize(samples)
     machine = machine_description()
-    text = f"Measured on {machine}.\n\n" + table(rows, args.runs)
+    text = f"Measured on {machine}.\nPeers: {toolchains()}.\n\n" + \
+        table(rows, args.runs)
     print(text)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "table.md"), "w") as f:
