@@ -527,8 +527,7 @@ class DynamicSelect {
     options.block = block;
     options.fair = !biased_;
     options.ready_only = ready_only;
-    chosen_last_ =
-        internal::Wait(std::span(ops_.data(), ops_.size()), options);
+    chosen_last_ = internal::Wait(std::span(ops_.data(), ops_.size()), options);
     return chosen_last_;
   }
 

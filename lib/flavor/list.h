@@ -254,8 +254,8 @@ class List final : public Flavor<T> {
   // re-check (IsReady) reads; so this store is a release, pairing with
   // StartRecv()'s acquire, and costs no barrier.
   void Publish(const Token& token, uint32_t state) {
-    static_cast<Slot*>(token.slot)->state.store(state,
-                                                std::memory_order_release);
+    static_cast<Slot*>(token.slot)
+        ->state.store(state, std::memory_order_release);
     receivers_.Notify();
   }
 
