@@ -126,33 +126,44 @@ Tally Seq(size_t n, std::optional<size_t> capacity, absl::Duration* elapsed) {
   return t;
 }
 
-Tally Spsc(size_t n, std::optional<size_t> capacity, absl::Duration* elapsed) {
-  auto [tx, rx] = Make(capacity);
+// Times `producers` threads, each running produce(p, first, count) over its
+// share of n, and one consumer thread, from before they start until both
+// are joined.
+Tally RunProducersAndConsumer(
+    size_t producers, size_t n,
+    const std::function<void(size_t p, size_t first, size_t count)>& produce,
+    const std::function<Tally()>& consume, absl::Duration* elapsed) {
+  const size_t per = n / producers;
   const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (size_t p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] { produce(p, p * per, per); });
+  }
   Tally t;
-  std::thread producer([&] { Produce(tx, 0, n); });
-  std::thread consumer([&] { t = Consume(rx, n); });
-  producer.join();
+  std::thread consumer([&] { t = consume(); });
+  for (auto& h : threads) h.join();
   consumer.join();
   *elapsed = absl::Now() - start;
   return t;
 }
 
+Tally Spsc(size_t n, std::optional<size_t> capacity, absl::Duration* elapsed) {
+  auto [tx, rx] = Make(capacity);
+  return RunProducersAndConsumer(
+      1, n,
+      [&](size_t, size_t first, size_t count) { Produce(tx, first, count); },
+      [&] { return Consume(rx, n); }, elapsed);
+}
+
 Tally Mpsc(size_t n, std::optional<size_t> capacity, absl::Duration* elapsed) {
   auto [tx, rx] = Make(capacity);
-  const size_t per = n / kProducers;
-  std::vector<Tx> txs(kProducers, tx);
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> producers;
-  for (size_t p = 0; p < kProducers; ++p) {
-    producers.emplace_back([&, p] { Produce(txs[p], p * per, per); });
-  }
-  Tally t;
-  std::thread consumer([&] { t = Consume(rx, n); });
-  for (auto& h : producers) h.join();
-  consumer.join();
-  *elapsed = absl::Now() - start;
-  return t;
+  std::vector<Tx> txs(kProducers, tx);  // One sender per producer.
+  return RunProducersAndConsumer(
+      kProducers, n,
+      [&](size_t p, size_t first, size_t count) {
+        Produce(txs[p], first, count);
+      },
+      [&] { return Consume(rx, n); }, elapsed);
 }
 
 // Receives n messages from whichever of four channels has one.
@@ -182,56 +193,43 @@ void FourChannels(std::optional<size_t> capacity, std::vector<Tx>& txs,
   }
 }
 
+// Each producer sends on its own channel; the consumer selects.
 Tally SelectRx(size_t n, std::optional<size_t> capacity,
                absl::Duration* elapsed) {
   std::vector<Tx> txs;
   std::vector<Rx> rxs;
   FourChannels(capacity, txs, rxs);
-  const size_t per = n / kProducers;
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> producers;
-  for (size_t p = 0; p < kProducers; ++p) {
-    producers.emplace_back([&, p] { Produce(txs[p], p * per, per); });
-  }
-  Tally t;
-  std::thread consumer([&] { t = ConsumeAny(rxs, n); });
-  for (auto& h : producers) h.join();
-  consumer.join();
-  *elapsed = absl::Now() - start;
-  return t;
+  return RunProducersAndConsumer(
+      kProducers, n,
+      [&](size_t p, size_t first, size_t count) {
+        Produce(txs[p], first, count);
+      },
+      [&] { return ConsumeAny(rxs, n); }, elapsed);
 }
 
+// Every send is a select over sending on all four channels.
 Tally SelectBoth(size_t n, std::optional<size_t> capacity,
                  absl::Duration* elapsed) {
   std::vector<Tx> txs;
   std::vector<Rx> rxs;
   FourChannels(capacity, txs, rxs);
-  const size_t per = n / kProducers;
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> producers;
-  for (size_t p = 0; p < kProducers; ++p) {
-    producers.emplace_back([&, p] {
-      std::vector<Tx> mine = txs;  // Each producer its own sender copies.
-      auto sent = [](chan::Status s) {
-        if (s != chan::Status::kOk)
-          Fail("select sent on a disconnected channel");
-      };
-      for (size_t v = p * per; v < (p + 1) * per; ++v) {
-        chan::Select()
-            .Send(mine[0], v, sent)
-            .Send(mine[1], v, sent)
-            .Send(mine[2], v, sent)
-            .Send(mine[3], v, sent)
-            .Wait();
-      }
-    });
-  }
-  Tally t;
-  std::thread consumer([&] { t = ConsumeAny(rxs, n); });
-  for (auto& h : producers) h.join();
-  consumer.join();
-  *elapsed = absl::Now() - start;
-  return t;
+  auto sent = [](chan::Status s) {
+    if (s != chan::Status::kOk) Fail("select sent on a disconnected channel");
+  };
+  return RunProducersAndConsumer(
+      kProducers, n,
+      [&](size_t, size_t first, size_t count) {
+        std::vector<Tx> mine = txs;  // Each producer its own sender copies.
+        for (size_t v = first; v < first + count; ++v) {
+          chan::Select()
+              .Send(mine[0], v, sent)
+              .Send(mine[1], v, sent)
+              .Send(mine[2], v, sent)
+              .Send(mine[3], v, sent)
+              .Wait();
+        }
+      },
+      [&] { return ConsumeAny(rxs, n); }, elapsed);
 }
 
 void Throughput(std::string_view scenario, const Run& run, bool needs_room) {
