@@ -34,13 +34,15 @@ namespace chan::internal {
 template <class T>
 class List final : public Flavor<T> {
  public:
-  List() : head_block_(new Block) {
-    tail_block_.store(head_block_, std::memory_order_relaxed);
-  }
+  // Allocates nothing: the first send allocates the first block, so an idle
+  // channel costs only this object.
+  List() = default;
 
   ~List() override {
     DiscardAll();
-    delete head_block_;
+    // The one block left, if any: a sender may have installed the first
+    // block and then found the channel disconnected, before any claim.
+    delete HeadBlock();
   }
 
   bool TryReserve(Operation& op) override {
@@ -107,6 +109,8 @@ class List final : public Flavor<T> {
     }
     tail &= ~kMark;
     uint64_t head = head_.load(std::memory_order_relaxed);
+    // A claimed position implies a first block: see InstallFirstBlock().
+    if (head != tail) HeadBlock();
     while (head != tail) {
       const uint64_t offset = Offset(head);
       if (offset == kBlockCap) {
@@ -200,9 +204,14 @@ class List final : public Flavor<T> {
         return true;
       }
       const uint64_t offset = Offset(tail);
-      if (offset == kBlockCap) {
-        // Another sender is installing the next block.
-        backoff.Snooze();
+      if (offset == kBlockCap || block == nullptr) {
+        // Another sender is installing the next block, or nothing was ever
+        // sent and the first block is missing.
+        if (block == nullptr) {
+          InstallFirstBlock();
+        } else {
+          backoff.Snooze();
+        }
         tail = tail_.load(std::memory_order_acquire);
         block = tail_block_.load(std::memory_order_acquire);
         continue;
@@ -262,30 +271,32 @@ class List final : public Flavor<T> {
   bool StartRecv(Token& token) {
     for (;;) {
       const uint64_t head = head_.load(std::memory_order_relaxed);
-      const uint64_t offset = Offset(head);
-      if (offset == kBlockCap) {
-        // The block is read to its end. Every slot in it was written, and
-        // the last one only after its writer linked the next block.
-        head_block_ = AdvanceBlock(head_block_);
-        head_.store(head + kStep, std::memory_order_release);
-        continue;
-      }
-      Slot& slot = head_block_->slots[offset];
-      // Acquire pairs with Publish(): the value is visible.
-      const uint32_t state = slot.state.load(std::memory_order_acquire);
-      if (state & kWritten) {
-        if (state & kHole) {
+      if (HeadBlock() != nullptr) {
+        const uint64_t offset = Offset(head);
+        if (offset == kBlockCap) {
+          // The block is read to its end. Every slot in it was written, and
+          // the last one only after its writer linked the next block.
+          head_block_ = AdvanceBlock(head_block_);
           head_.store(head + kStep, std::memory_order_release);
           continue;
         }
-        token.slot = &slot;
-        token.stamp = head;
-        return true;
+        Slot& slot = head_block_->slots[offset];
+        // Acquire pairs with Publish(): the value is visible.
+        const uint32_t state = slot.state.load(std::memory_order_acquire);
+        if (state & kWritten) {
+          if (state & kHole) {
+            head_.store(head + kStep, std::memory_order_release);
+            continue;
+          }
+          token.slot = &slot;
+          token.stamp = head;
+          return true;
+        }
       }
-      // Nothing at the head: empty, or a sender claimed this slot and is
-      // still writing it. The tail is read only once disconnected, so that
-      // a receiver polling an empty channel leaves the senders' cache line
-      // alone.
+      // Nothing at the head: empty (perhaps never sent to, with no block
+      // yet), or a sender claimed this slot and is still writing it. The
+      // tail is read only once disconnected, so that a receiver polling an
+      // empty channel leaves the senders' cache line alone.
       if (!disconnected_.load(std::memory_order_acquire)) return false;
       if (tail_.load(std::memory_order_seq_cst) == (head | kMark)) {
         token.disconnected = true;  // Disconnected and drained.
@@ -293,6 +304,35 @@ class List final : public Flavor<T> {
       }
       return false;
     }
+  }
+
+  // Allocates the first block, unless another sender did, and makes it the
+  // tail's block. first_block_ is set (acq_rel) before tail_block_
+  // (release), and a sender claims a position only after it loaded
+  // tail_block_ (acquire), with a seq_cst compare-and-swap that the receiver
+  // reads the tail with: whoever sees a claimed position sees the first
+  // block.
+  void InstallFirstBlock() {
+    Block* first = first_block_.load(std::memory_order_acquire);
+    if (first == nullptr) {
+      auto fresh = std::make_unique<Block>();
+      if (first_block_.compare_exchange_strong(first, fresh.get(),
+                                               std::memory_order_acq_rel,
+                                               std::memory_order_acquire)) {
+        first = fresh.release();
+      }
+    }
+    Block* expected = nullptr;
+    tail_block_.compare_exchange_strong(
+        expected, first, std::memory_order_release, std::memory_order_relaxed);
+  }
+
+  // The receiver's block: null until the first send installs one.
+  Block* HeadBlock() {
+    if (head_block_ == nullptr) {
+      head_block_ = first_block_.load(std::memory_order_acquire);
+    }
+    return head_block_;
   }
 
   void Disconnect() {
@@ -307,13 +347,15 @@ class List final : public Flavor<T> {
   // Receiver-owned ([single reader]). head_ is atomic only because Len()
   // reads it from other threads.
   alignas(64) std::atomic<uint64_t> head_{0};
-  Block* head_block_;
+  Block* head_block_ = nullptr;
   // Set once, after the tail is marked; polled instead of the tail.
   std::atomic<bool> disconnected_{false};
 
   // Claimed by senders with compare-and-swap; marked on disconnection.
   alignas(64) std::atomic<uint64_t> tail_{0};
-  std::atomic<Block*> tail_block_;
+  std::atomic<Block*> tail_block_{nullptr};
+  // The first block, set once by the first send.
+  std::atomic<Block*> first_block_{nullptr};
 
   alignas(64) SyncWaitList receivers_;
 };
