@@ -12,10 +12,10 @@ void Die(const char* message) {
 }
 
 void DieMovedFrom(const char* operation) {
-  std::fprintf(stderr, "chan: chan::%s called on a moved-from handle\n",
-               operation);
-  std::fflush(stderr);
-  std::abort();
+  char message[256];
+  std::snprintf(message, sizeof message,
+                "chan::%s called on a moved-from handle", operation);
+  Die(message);
 }
 
 }  // namespace chan::internal
