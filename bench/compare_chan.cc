@@ -4,12 +4,15 @@
 //
 //   chan <scenario> <flavor> <value> <unit>
 //
-// Usage: compare_chan [seq|spsc|mpsc|select_rx|select_both|pingpong|
-//                      select_cases|memory|all ...]
+// Usage: compare_chan [--flavor=NAME] [seq|spsc|mpsc|select_rx|select_both|
+//                      pingpong|select_cases|memory|all ...]
+// --flavor restricts the throughput and ping-pong scenarios to one flavor
+// (unbounded, bounded_n, bounded_1, bounded_0), for profiling one row.
 // See bench/peers/README.md for what each scenario measures. Every run checks
 // that each message arrived (count and sum) and exits 1 if not.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -84,6 +87,13 @@ constexpr Flavor kFlavors[] = {
     {"bounded_1", 1},
     {"bounded_0", 0},
 };
+
+// The flavor named by --flavor; empty: all of them.
+std::string only_flavor;
+
+bool Wanted(const Flavor& f) {
+  return only_flavor.empty() || only_flavor == f.name;
+}
 
 using Tx = chan::Sender<size_t>;
 using Rx = chan::Receiver<size_t>;
@@ -234,6 +244,7 @@ Tally SelectBoth(size_t n, std::optional<size_t> capacity,
 
 void Throughput(std::string_view scenario, const Run& run, bool needs_room) {
   for (const Flavor& f : kFlavors) {
+    if (!Wanted(f)) continue;
     const bool fits = !f.capacity || *f.capacity >= kMessages;
     if (needs_room && !fits) {
       Report(scenario, f.name, "-", "n/a");
@@ -271,7 +282,7 @@ bool PingPong(size_t rounds, size_t capacity, absl::Duration* elapsed) {
 
 void RunPingPong() {
   for (const Flavor& f : kFlavors) {
-    if (!f.capacity || *f.capacity > 1) continue;
+    if (!f.capacity || *f.capacity > 1 || !Wanted(f)) continue;
     absl::Duration elapsed;
     PingPong(kRounds / 10, *f.capacity, &elapsed);
     if (!PingPong(kRounds, *f.capacity, &elapsed)) {
@@ -374,7 +385,21 @@ void RunMemory(const char* self) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> scenarios(argv + 1, argv + argc);
+  std::vector<std::string> scenarios;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("--flavor=")) {
+      only_flavor = arg.substr(9);
+      if (std::none_of(std::begin(kFlavors), std::end(kFlavors),
+                       [](const Flavor& f) { return only_flavor == f.name; })) {
+        std::fprintf(stderr, "compare_chan: unknown flavor %s\n",
+                     only_flavor.c_str());
+        return 2;
+      }
+    } else {
+      scenarios.emplace_back(arg);
+    }
+  }
   if (scenarios.empty()) scenarios.push_back("all");
   for (const std::string& s : scenarios) {
     const bool all = s == "all";

@@ -18,7 +18,7 @@ uintptr_t Context::WaitUntil(absl::Time deadline) {
   while (!backoff.IsCompleted()) {
     const uintptr_t s = selected();
     if (s != kWaiting) return s;
-    backoff.Snooze();
+    backoff.Poll();
   }
 
   // Park. A token may be left over from an earlier wait whose selector

@@ -22,7 +22,7 @@ Packet::State AwaitPacket(const Packet& packet) {
   for (;;) {
     const uint32_t state = packet.state.load(std::memory_order_acquire);
     if (state != Packet::kPending) return static_cast<Packet::State>(state);
-    backoff.Snooze();
+    backoff.Poll();
   }
 }
 
