@@ -80,14 +80,15 @@ class Array final : public Flavor<T> {
   }
 
   bool Register(Operation& op, Context& context, uintptr_t id) override {
-    Waiters(op).Register(context, id, nullptr, op.observe);
+    op.entry = WaitEntry{&context, id, nullptr, op.observe};
+    Waiters(op).Register(op.entry);
     return IsReady(op);
   }
 
   bool SelectionUnregisters() const override { return true; }
 
-  void Unregister(Operation& op, Context& context, uintptr_t id) override {
-    Waiters(op).Unregister(context, id);
+  void Unregister(Operation& op, Context& /*context*/, uintptr_t /*id*/) override {
+    Waiters(op).Unregister(op.entry);
   }
 
   void Abandon(Operation& op) override {

@@ -60,15 +60,16 @@ class List final : public Flavor<T> {
 
   bool Register(Operation& op, Context& context, uintptr_t id) override {
     if (op.kind == OpKind::kRecv) {
-      receivers_.Register(context, id, nullptr, op.observe);
+      op.entry = WaitEntry{&context, id, nullptr, op.observe};
+      receivers_.Register(op.entry);
     }
     return IsReady(op);
   }
 
   bool SelectionUnregisters() const override { return true; }
 
-  void Unregister(Operation& op, Context& context, uintptr_t id) override {
-    if (op.kind == OpKind::kRecv) receivers_.Unregister(context, id);
+  void Unregister(Operation& op, Context& /*context*/, uintptr_t /*id*/) override {
+    if (op.kind == OpKind::kRecv) receivers_.Unregister(op.entry);
   }
 
   void Abandon(Operation& op) override {

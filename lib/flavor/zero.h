@@ -45,9 +45,11 @@ class Zero final : public Flavor<T> {
   bool Register(Operation& op, Context& context, uintptr_t id) override {
     SpinLockGuard guard(lock_);
     if (op.observe) {
-      Own(op).Register(context, id, nullptr, /*observer=*/true);
+      op.entry = WaitEntry{&context, id, nullptr, /*observer=*/true};
+      Own(op).Register(op.entry);
     } else {
-      Own(op).Register(context, id, &op.packet, /*observer=*/false);
+      op.entry = WaitEntry{&context, id, &op.packet, /*observer=*/false};
+      Own(op).Register(op.entry);
       op.packet.registered = true;
       // A partner became available to those watching the other side.
       Partners(op).NotifyObservers();
@@ -57,9 +59,9 @@ class Zero final : public Flavor<T> {
 
   bool SelectionUnregisters() const override { return true; }
 
-  void Unregister(Operation& op, Context& context, uintptr_t id) override {
+  void Unregister(Operation& op, Context& /*context*/, uintptr_t /*id*/) override {
     SpinLockGuard guard(lock_);
-    Own(op).Unregister(context, id);
+    Own(op).Unregister(op.entry);
   }
 
   void Abandon(Operation& op) override {

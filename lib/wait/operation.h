@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "chan/park.h"
 #include "lib/wait/context.h"
+#include "lib/wait/wait_list.h"
 
 namespace chan::internal {
 
@@ -75,6 +76,8 @@ struct Operation {
   // readiness-only waits and for operations that do not accept hand-offs.
   bool observe = false;
   Packet packet;
+  // Where the operation waits while registered (see WaitEntry).
+  WaitEntry entry;
   Token token;
 };
 

@@ -4,48 +4,73 @@
 
 namespace chan::internal {
 
-void WaitList::Unregister(const Context& context, uintptr_t operation) {
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->context == &context && it->operation == operation) {
-      entries_.erase(it);
-      return;
-    }
-  }
+void WaitList::Register(WaitEntry& entry) {
+  entry.prev = tail_;
+  entry.next = nullptr;
+  entry.linked = true;
+  (tail_ != nullptr ? tail_->next : head_) = &entry;
+  tail_ = &entry;
+}
+
+void WaitList::Unregister(WaitEntry& entry) {
+  if (entry.linked) Unlink(entry);
+}
+
+void WaitList::Unlink(WaitEntry& entry) {
+  (entry.prev != nullptr ? entry.prev->next : head_) = entry.next;
+  (entry.next != nullptr ? entry.next->prev : tail_) = entry.prev;
+  entry.prev = entry.next = nullptr;
+  entry.linked = false;
 }
 
 std::optional<Selection> WaitList::TrySelect() {
   const Context& self = Context::ForThisThread();
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+  for (WaitEntry* e = head_; e != nullptr;) {
+    WaitEntry* const next = e->next;
     // A thread never pairs with itself: a select that waits to send and to
     // receive on one rendezvous channel must find a partner elsewhere.
-    if (it->context == &self || it->observer) continue;
-    if (it->context->TrySelect(it->operation)) {
-      Selection selection{it->packet, it->context->unparker()};
-      entries_.erase(it);
-      return selection;
+    if (e->context == &self || e->observer) {
+      e = next;
+      continue;
     }
+    // Copy out what the selection needs and unlink the entry before the
+    // compare-and-swap: once it succeeds, the entry's thread may return
+    // without taking the lock ([unlinked before gone]). Its context stays
+    // (it is the thread's own, and the thread is still here: it cannot
+    // return before we select it or it unregisters, which needs the lock).
+    Context* const context = e->context;
+    const uintptr_t operation = e->operation;
+    Selection selection{e->packet, context->unparker()};
+    Unlink(*e);
+    if (context->TrySelect(operation)) return selection;
+    // Selected by someone else: its thread will unregister the entry,
+    // which is a no-op now.
+    e = next;
   }
   return std::nullopt;
 }
 
 void WaitList::NotifyObservers() {
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    // Unparked under the owner's lock, as in DisconnectAll(). Rare: only
-    // readiness-only waits and dynamic selects register observers. Like
-    // TrySelect(), it removes the entries it selects.
-    if (it->observer && it->context->TrySelect(it->operation)) {
-      it->context->unparker().Unpark();
-      it = entries_.erase(it);
-    } else {
-      ++it;
+  for (WaitEntry* e = head_; e != nullptr;) {
+    WaitEntry* const next = e->next;
+    // Rare: only readiness-only waits and dynamic selects register
+    // observers. Like TrySelect(), it removes the entries it selects,
+    // before selecting them, for the same reason.
+    if (e->observer) {
+      Context* const context = e->context;
+      const uintptr_t operation = e->operation;
+      Unparker unparker = context->unparker();
+      Unlink(*e);
+      if (context->TrySelect(operation)) unparker.Unpark();
     }
+    e = next;
   }
 }
 
 bool WaitList::HasWaiterBesides(const Context& context) const {
-  for (const WaitEntry& entry : entries_) {
-    if (entry.context != &context && !entry.observer &&
-        entry.context->selected() == kWaiting) {
+  for (const WaitEntry* e = head_; e != nullptr; e = e->next) {
+    if (e->context != &context && !e->observer &&
+        e->context->selected() == kWaiting) {
       return true;
     }
   }
@@ -53,26 +78,23 @@ bool WaitList::HasWaiterBesides(const Context& context) const {
 }
 
 void WaitList::DisconnectAll() {
-  for (const WaitEntry& entry : entries_) {
+  for (const WaitEntry* e = head_; e != nullptr; e = e->next) {
     // Unparking under the owner's lock keeps the context alive: its thread
     // cannot unregister, and so cannot return, until the lock is released.
-    if (entry.context->TrySelect(kDisconnected)) {
-      entry.context->unparker().Unpark();
-    }
+    if (e->context->TrySelect(kDisconnected)) e->context->unparker().Unpark();
   }
 }
 
-void SyncWaitList::Register(Context& context, uintptr_t operation,
-                            Packet* packet, bool observer) {
+void SyncWaitList::Register(WaitEntry& entry) {
   SpinLockGuard guard(lock_);
-  list_.Register(context, operation, packet, observer);
+  list_.Register(entry);
   // seq_cst: the waiter's half of the protocol above.
   is_empty_.store(false, std::memory_order_seq_cst);
 }
 
-void SyncWaitList::Unregister(const Context& context, uintptr_t operation) {
+void SyncWaitList::Unregister(WaitEntry& entry) {
   SpinLockGuard guard(lock_);
-  list_.Unregister(context, operation);
+  list_.Unregister(entry);
   is_empty_.store(list_.empty(), std::memory_order_seq_cst);
 }
 

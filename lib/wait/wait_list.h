@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <optional>
 
-#include "absl/container/inlined_vector.h"
 #include "chan/park.h"
 #include "lib/wait/context.h"
 #include "lib/wait/spin_lock.h"
@@ -17,12 +16,22 @@ namespace chan::internal {
 struct Packet;
 
 // One blocked operation: the context to select, the id to select it with,
-// and, for a rendezvous, the packet the value travels through.
+// and, for a rendezvous, the packet the value travels through. It lives in
+// the blocked thread's operation, on its stack, and is linked into the list
+// it waits in: a list is two pointers however many wait, and registering
+// never allocates. Invariant [unlinked before gone]: a blocked thread
+// returns only after each of its entries is unlinked, by its own
+// Unregister() or by the selector that took it out.
 struct WaitEntry {
-  Context* context;
-  uintptr_t operation;
-  Packet* packet;  // Null where values do not travel through packets.
-  bool observer;   // Only wants to know of readiness: never paired.
+  Context* context = nullptr;
+  uintptr_t operation = 0;
+  Packet* packet = nullptr;  // Null where values do not travel in packets.
+  bool observer = false;     // Only wants to know of readiness: never paired.
+
+  // Guarded by the lock of the list the entry is linked into.
+  WaitEntry* prev = nullptr;
+  WaitEntry* next = nullptr;
+  bool linked = false;
 };
 
 // What a selector took out of a list: the packet to complete the hand-off
@@ -33,18 +42,17 @@ struct Selection {
   Unparker unparker;
 };
 
-// A list of waiting operations. Not synchronized: its owner's lock guards
-// it. Entries stay in the list until their own thread unregisters them,
-// except those taken by TrySelect().
+// A list of waiting operations, first come first served. Not synchronized:
+// its owner's lock guards it. Entries stay in the list until their own
+// thread unregisters them, except those that TrySelect() and
+// NotifyObservers() take out.
 class WaitList {
  public:
-  void Register(Context& context, uintptr_t operation, Packet* packet,
-                bool observer) {
-    entries_.push_back(WaitEntry{&context, operation, packet, observer});
-  }
+  // Appends `entry`, whose context, operation, packet and observer are set.
+  void Register(WaitEntry& entry);
 
-  // Removes the entry of `operation` by `context`, if it is still there.
-  void Unregister(const Context& context, uintptr_t operation);
+  // Removes `entry`, if it is still linked.
+  void Unregister(WaitEntry& entry);
 
   // Selects the first waiting operation of another thread whose context is
   // still unselected, and removes it. Observers are skipped.
@@ -60,12 +68,13 @@ class WaitList {
   // Selects every waiting context with kDisconnected and wakes it.
   void DisconnectAll();
 
-  bool empty() const { return entries_.empty(); }
+  bool empty() const { return head_ == nullptr; }
 
  private:
-  // Most lists hold one entry or none: the receive side of an MPSC channel
-  // has one thread at most (a select may register a receiver twice).
-  absl::InlinedVector<WaitEntry, 2> entries_;
+  void Unlink(WaitEntry& entry);
+
+  WaitEntry* head_ = nullptr;
+  WaitEntry* tail_ = nullptr;
 };
 
 // A waiter list with its own lock and a lock-free "is anyone waiting?" flag,
@@ -88,9 +97,8 @@ class WaitList {
 // a spin-lock round trip (two contended cache-line transfers).
 class SyncWaitList {
  public:
-  void Register(Context& context, uintptr_t operation, Packet* packet,
-                bool observer);
-  void Unregister(const Context& context, uintptr_t operation);
+  void Register(WaitEntry& entry);
+  void Unregister(WaitEntry& entry);
 
   // Wakes one waiting operation, if any, and every observer.
   void Notify() {
