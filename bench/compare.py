@@ -89,6 +89,8 @@ def summarize(samples):
     order = {s: i for i, s in enumerate(SCENARIOS)}
     for (scenario, flavor), by_impl in sorted(
             samples.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0])):
+        if scenario == "floor":
+            continue  # Not a comparison: see floor_line().
         stats = {}
         for impl in IMPLS:
             values = by_impl.get(impl, None)
@@ -128,6 +130,20 @@ def table(rows, runs):
         lines.append(f"| {scenario} | {flavor} | {unit} | " +
                      " | ".join(cells) + f" | {r} |")
     return "\n".join(lines) + "\n"
+
+
+def floor_line(samples):
+    """What the machine allowed for hand-offs during this run."""
+    values = samples.get(("floor", "roundtrip"), {}).get("chan")
+    if not values:
+        return ""
+    median = statistics.median(values)
+    return (f"Floor: two threads spinning on one atomic, no channel, take "
+            f"{fmt(median)} ns ({fmt(min(values))}-{fmt(max(values))}) per "
+            "round trip; any hand-off between two running threads costs at "
+            "least that per rendezvous message and per pingpong half. It "
+            "changes with where the hypervisor places the two vCPUs "
+            "(50-450 ns seen here).\n")
 
 
 def chart(rows, path, machine):
@@ -205,14 +221,15 @@ def main():
     chan = chan_program()
     for i in range(args.runs):
         log(f"run {i + 1} of {args.runs}")
+        collect(chan, ["floor"], samples)
         for program in (chan, GO, RUST):
             collect(program, ["all"], samples)
             collect(program, ["memory"], samples)
 
     rows = summarize(samples)
     machine = machine_description()
-    text = f"Measured on {machine}.\nPeers: {toolchains()}.\n\n" + \
-        table(rows, args.runs)
+    text = f"Measured on {machine}.\nPeers: {toolchains()}.\n" + \
+        floor_line(samples) + "\n" + table(rows, args.runs)
     print(text)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "table.md"), "w") as f:

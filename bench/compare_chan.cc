@@ -5,19 +5,20 @@
 //   chan <scenario> <flavor> <value> <unit>
 //
 // Usage: compare_chan [--flavor=NAME] [seq|spsc|mpsc|select_rx|select_both|
-//                      pingpong|select_cases|memory|all ...]
+//                      pingpong|select_cases|memory|floor|all ...]
 // --flavor restricts the throughput and ping-pong scenarios to one flavor
 // (unbounded, bounded_n, bounded_1, bounded_0), for profiling one row.
 // See bench/peers/README.md for what each scenario measures. Every run checks
 // that each message arrived (count and sum) and exits 1 if not.
-#include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "chan/chan.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace {
 
@@ -332,8 +337,52 @@ void RunSelectCases() {
   }
 }
 
-// Heap bytes in use, as malloc counts them (its rounding included).
-size_t HeapInUse() { return mallinfo2().uordblks; }
+// floor: two threads take turns on one atomic, no channel involved. The
+// round trip is what any hand-off between two running threads costs at
+// least (a rendezvous message needs one, a ping-pong round two), and it
+// depends on where the machine places the two threads: it tells a reader
+// what the hand-off rows of the same run could have been at best.
+void Relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+void RunFloor() {
+  alignas(64) std::atomic<size_t> turn{0};
+  auto play = [&](size_t rounds) {
+    const absl::Time start = absl::Now();
+    std::thread echo([&] {
+      for (size_t i = 0; i < rounds; ++i) {
+        while (turn.load(std::memory_order_acquire) != 2 * i + 1) {
+          Relax();
+        }
+        turn.store(2 * i + 2, std::memory_order_release);
+      }
+    });
+    for (size_t i = 0; i < rounds; ++i) {
+      turn.store(2 * i + 1, std::memory_order_release);
+      while (turn.load(std::memory_order_acquire) != 2 * i + 2) {
+        Relax();
+      }
+    }
+    echo.join();
+    turn.store(0, std::memory_order_relaxed);
+    return absl::Now() - start;
+  };
+  play(kRounds / 10);
+  Report("floor", "roundtrip",
+         Fixed(absl::ToDoubleNanoseconds(play(kRounds)) / kRounds, 1), "ns");
+}
+
+// Heap bytes requested and not yet freed, counted by the replacement
+// operator new and delete below: what Rust's counting allocator measures
+// in the peer program (not malloc's own overhead).
+std::atomic<int64_t> requested_bytes{0};
+
+int64_t HeapInUse() {
+  return requested_bytes.load(std::memory_order_relaxed);
+}
 
 size_t PeakRssKiB() {
   std::ifstream status("/proc/self/status");
@@ -344,47 +393,67 @@ size_t PeakRssKiB() {
   return 0;
 }
 
-// Peak RSS of a fresh process that queues kRssMessages, then drains them.
-void RssChild() {
-  auto [tx, rx] = chan::Unbounded<size_t>();
+// Peak RSS of a fresh process that queues kRssMessages, then drains them:
+// `bounded` into a channel of that capacity, else into an unbounded one.
+void RssChild(bool bounded) {
+  auto [tx, rx] = bounded ? chan::Bounded<size_t>(kRssMessages)
+                          : chan::Unbounded<size_t>();
   for (size_t v = 0; v < kRssMessages; ++v) (void)tx.Send(v);
   Tally t;
   for (size_t v : rx.Drain()) t.Add(v);
-  Expect("memory", "peak_rss_1m", t, kRssMessages);
+  Expect("memory", "peak_rss", t, kRssMessages);
   std::printf("%zu\n", PeakRssKiB());
 }
 
+void ReportPerMessage(std::string_view flavor, int64_t bytes) {
+  Report("memory", flavor, Fixed(double(bytes) / kRssMessages, 2), "B");
+}
+
+// The same rows as the peers: idle size of an unbounded and a rendezvous
+// channel; bytes per message queued in an unbounded channel and in one of
+// capacity kRssMessages (made and filled); peak RSS of each.
 void RunMemory(const char* self) {
-  {
+  for (const Flavor& f : {kFlavors[0], kFlavors[3]}) {
     std::vector<std::pair<Tx, Rx>> hold;
     hold.reserve(kIdleChannels);
-    const size_t before = HeapInUse();
-    for (size_t i = 0; i < kIdleChannels; ++i) {
-      hold.push_back(chan::Unbounded<size_t>());
-    }
-    Report("memory", "idle",
+    const int64_t before = HeapInUse();
+    for (size_t i = 0; i < kIdleChannels; ++i) hold.push_back(Make(f.capacity));
+    Report("memory", std::string("idle_") + f.name,
            Fixed(double(HeapInUse() - before) / kIdleChannels, 1), "B");
   }
   {
     auto [tx, rx] = chan::Unbounded<size_t>();
-    const size_t before = HeapInUse();
+    const int64_t before = HeapInUse();
     for (size_t v = 0; v < kRssMessages; ++v) (void)tx.Send(v);
-    Report("memory", "per_msg",
-           Fixed(double(HeapInUse() - before) / kRssMessages, 2), "B");
+    ReportPerMessage("per_msg_unbounded", HeapInUse() - before);
   }
-  const std::string command = std::string(self) + " rss_child";
-  FILE* child = popen(command.c_str(), "r");
-  size_t kib = 0;
-  if (child == nullptr || std::fscanf(child, "%zu", &kib) != 1 ||
-      pclose(child) != 0) {
-    Fail("memory: the peak RSS child failed");
+  {
+    const int64_t before = HeapInUse();
+    auto [tx, rx] = chan::Bounded<size_t>(kRssMessages);
+    for (size_t v = 0; v < kRssMessages; ++v) (void)tx.Send(v);
+    ReportPerMessage("per_msg_bounded", HeapInUse() - before);
   }
-  Report("memory", "peak_rss_1m", std::to_string(kib), "KiB");
+  for (const char* flavor : {"unbounded", "bounded"}) {
+    const std::string command = std::string(self) + " rss_child " + flavor;
+    FILE* child = popen(command.c_str(), "r");
+    size_t kib = 0;
+    if (child == nullptr || std::fscanf(child, "%zu", &kib) != 1 ||
+        pclose(child) != 0) {
+      Fail("memory: the peak RSS child failed");
+    }
+    Report("memory", std::string("peak_rss_") + flavor, std::to_string(kib),
+           "KiB");
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What the memory scenario runs in a child process.
+  if (argc > 1 && std::string_view(argv[1]) == "rss_child") {
+    RssChild(argc > 2 && std::string_view(argv[2]) == "bounded");
+    return 0;
+  }
   std::vector<std::string> scenarios;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -403,10 +472,6 @@ int main(int argc, char** argv) {
   if (scenarios.empty()) scenarios.push_back("all");
   for (const std::string& s : scenarios) {
     const bool all = s == "all";
-    if (s == "rss_child") {
-      RssChild();
-      continue;
-    }
     if (all || s == "seq") Throughput("seq", Seq, /*needs_room=*/true);
     if (all || s == "spsc") Throughput("spsc", Spsc, false);
     if (all || s == "mpsc") Throughput("mpsc", Mpsc, false);
@@ -415,12 +480,101 @@ int main(int argc, char** argv) {
     if (all || s == "pingpong") RunPingPong();
     if (all || s == "select_cases") RunSelectCases();
     if (s == "memory") RunMemory(argv[0]);
+    if (s == "floor") RunFloor();
     if (!all && s != "seq" && s != "spsc" && s != "mpsc" && s != "select_rx" &&
         s != "select_both" && s != "pingpong" && s != "select_cases" &&
-        s != "memory") {
+        s != "memory" && s != "floor") {
       std::fprintf(stderr, "compare_chan: unknown scenario %s\n", s.c_str());
       return 2;
     }
   }
   return 0;
+}
+
+// The replacement allocation functions that count requested bytes. Each
+// block carries a header in front of it that remembers its size and the
+// header's own length (at least 16, and the alignment asked for).
+namespace {
+
+void* CountedNew(size_t size, size_t align) {
+  const size_t header = std::max<size_t>(align, 16);
+  void* raw = nullptr;
+  if (posix_memalign(&raw, header, header + size) != 0) return nullptr;
+  char* p = static_cast<char*>(raw) + header;
+  reinterpret_cast<size_t*>(p)[-1] = size;
+  reinterpret_cast<size_t*>(p)[-2] = header;
+  requested_bytes.fetch_add(static_cast<int64_t>(size),
+                            std::memory_order_relaxed);
+  return p;
+}
+
+void* CountedNewOrThrow(size_t size, size_t align) {
+  void* p = CountedNew(size, align);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void CountedDelete(void* p) {
+  if (p == nullptr) return;
+  char* c = static_cast<char*>(p);
+  const size_t size = reinterpret_cast<size_t*>(c)[-1];
+  const size_t header = reinterpret_cast<size_t*>(c)[-2];
+  requested_bytes.fetch_sub(static_cast<int64_t>(size),
+                            std::memory_order_relaxed);
+  std::free(c - header);
+}
+
+constexpr size_t kDefaultAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+
+}  // namespace
+
+void* operator new(size_t n) { return CountedNewOrThrow(n, kDefaultAlign); }
+void* operator new[](size_t n) { return CountedNewOrThrow(n, kDefaultAlign); }
+void* operator new(size_t n, std::align_val_t a) {
+  return CountedNewOrThrow(n, static_cast<size_t>(a));
+}
+void* operator new[](size_t n, std::align_val_t a) {
+  return CountedNewOrThrow(n, static_cast<size_t>(a));
+}
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  return CountedNew(n, kDefaultAlign);
+}
+void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  return CountedNew(n, kDefaultAlign);
+}
+void* operator new(size_t n, std::align_val_t a,
+                   const std::nothrow_t&) noexcept {
+  return CountedNew(n, static_cast<size_t>(a));
+}
+void* operator new[](size_t n, std::align_val_t a,
+                     const std::nothrow_t&) noexcept {
+  return CountedNew(n, static_cast<size_t>(a));
+}
+void operator delete(void* p) noexcept { CountedDelete(p); }
+void operator delete[](void* p) noexcept { CountedDelete(p); }
+void operator delete(void* p, size_t) noexcept { CountedDelete(p); }
+void operator delete[](void* p, size_t) noexcept { CountedDelete(p); }
+void operator delete(void* p, std::align_val_t) noexcept { CountedDelete(p); }
+void operator delete[](void* p, std::align_val_t) noexcept {
+  CountedDelete(p);
+}
+void operator delete(void* p, size_t, std::align_val_t) noexcept {
+  CountedDelete(p);
+}
+void operator delete[](void* p, size_t, std::align_val_t) noexcept {
+  CountedDelete(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  CountedDelete(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  CountedDelete(p);
+}
+void operator delete(void* p, std::align_val_t,
+                     const std::nothrow_t&) noexcept {
+  CountedDelete(p);
+}
+void operator delete[](void* p, std::align_val_t,
+                       const std::nothrow_t&) noexcept {
+  CountedDelete(p);
 }

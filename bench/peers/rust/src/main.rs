@@ -511,25 +511,30 @@ fn run_select_cases() {
 
 // ---- memory ---------------------------------------------------------------
 
-/// The idle size is what one unbounded channel (its sender and receiver)
-/// allocates; the per-message size is what queuing a message into it
-/// allocates, on average. Both count requested bytes, not malloc's own
-/// overhead.
+/// Memory, for the unbounded flavor and for the bounded ones (Go has only
+/// those): the idle size is what one channel (its sender and receiver)
+/// allocates, for an unbounded and a rendezvous channel; the per-message
+/// size is what queuing a message allocates, on average, into an unbounded
+/// channel and into one of capacity PER_MSG_MESSAGES (made and filled);
+/// the peak RSS is that of a fresh process queuing RSS_MESSAGES either way.
+/// The heap figures count requested bytes, not malloc's own overhead.
 fn run_memory<K: Kind>() {
-    let mut hold: Vec<(K::Tx, K::Rx)> = Vec::with_capacity(IDLE_CHANNELS);
-    let ((), idle) = heap_delta(|| {
-        for _ in 0..IDLE_CHANNELS {
-            hold.push(K::make(None));
-        }
-    });
-    drop(hold);
-    report(
-        K::NAME,
-        "memory",
-        "idle",
-        &format!("{:.1}", idle as f64 / IDLE_CHANNELS as f64),
-        "B",
-    );
+    for (flavor, capacity) in [("unbounded", None), ("bounded_0", Some(0))] {
+        let mut hold: Vec<(K::Tx, K::Rx)> = Vec::with_capacity(IDLE_CHANNELS);
+        let ((), idle) = heap_delta(|| {
+            for _ in 0..IDLE_CHANNELS {
+                hold.push(K::make(capacity));
+            }
+        });
+        drop(hold);
+        report(
+            K::NAME,
+            "memory",
+            &format!("idle_{}", flavor),
+            &format!("{:.1}", idle as f64 / IDLE_CHANNELS as f64),
+            "B",
+        );
+    }
 
     let (tx, rx) = K::make(None);
     // A first message, sent before counting, lets a channel that changes
@@ -538,50 +543,65 @@ fn run_memory<K: Kind>() {
     K::recv(&rx);
     let ((), queued) = heap_delta(|| produce::<K>(&tx, 0, PER_MSG_MESSAGES));
     let t = consume::<K>(&rx, PER_MSG_MESSAGES);
-    expect(K::NAME, "memory", "per_msg", t, PER_MSG_MESSAGES);
-    let per_msg = queued as f64 / PER_MSG_MESSAGES as f64;
-    report(
-        K::NAME,
-        "memory",
-        "per_msg",
-        &format!("{:.2}", per_msg),
-        "B",
-    );
+    expect(K::NAME, "memory", "per_msg_unbounded", t, PER_MSG_MESSAGES);
+    report_per_msg(K::NAME, "per_msg_unbounded", queued);
+
+    let ((tx, rx), queued) = heap_delta(|| {
+        let (tx, rx) = K::make(Some(PER_MSG_MESSAGES));
+        produce::<K>(&tx, 0, PER_MSG_MESSAGES);
+        (tx, rx)
+    });
+    let t = consume::<K>(&rx, PER_MSG_MESSAGES);
+    expect(K::NAME, "memory", "per_msg_bounded", t, PER_MSG_MESSAGES);
+    report_per_msg(K::NAME, "per_msg_bounded", queued);
+    drop((tx, rx));
 
     // Peak RSS comes from a fresh process, so nothing measured above
     // raises its high-water mark.
-    let exe = std::env::current_exe().unwrap_or_else(|e| {
-        fail(&format!(
-            "memory: can't find this program to run it again: {}",
-            e
-        ))
-    });
-    let out = std::process::Command::new(exe)
-        .args(["rss_child", K::NAME])
-        .output()
-        .unwrap_or_else(|e| fail(&format!("memory: can't start the peak RSS child: {}", e)));
-    if !out.status.success() {
-        fail(&format!(
-            "memory: the peak RSS child failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+    for flavor in ["unbounded", "bounded"] {
+        let exe = std::env::current_exe().unwrap_or_else(|e| {
+            fail(&format!(
+                "memory: can't find this program to run it again: {}",
+                e
+            ))
+        });
+        let out = std::process::Command::new(exe)
+            .args(["rss_child", K::NAME, flavor])
+            .output()
+            .unwrap_or_else(|e| fail(&format!("memory: can't start the peak RSS child: {}", e)));
+        if !out.status.success() {
+            fail(&format!(
+                "memory: the peak RSS child failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let kib = text.trim();
+        if kib.parse::<u64>().is_err() {
+            fail(&format!("memory: the peak RSS child printed {:?}", kib));
+        }
+        report(K::NAME, "memory", &format!("peak_rss_{}", flavor), kib, "KiB");
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let kib = text.trim();
-    if kib.parse::<u64>().is_err() {
-        fail(&format!("memory: the peak RSS child printed {:?}", kib));
-    }
-    report(K::NAME, "memory", "peak_rss_1m", kib, "KiB");
 }
 
-/// Queues RSS_MESSAGES into one unbounded channel, drains it, and prints
-/// this process's peak resident set size in KiB.
-fn rss_child<K: Kind>() {
-    let (tx, rx) = K::make(None);
+fn report_per_msg(name: &str, flavor: &str, bytes: isize) {
+    report(
+        name,
+        "memory",
+        flavor,
+        &format!("{:.2}", bytes as f64 / PER_MSG_MESSAGES as f64),
+        "B",
+    );
+}
+
+/// Queues RSS_MESSAGES into one channel, unbounded or of that capacity,
+/// drains it, and prints this process's peak resident set size in KiB.
+fn rss_child<K: Kind>(bounded: bool) {
+    let (tx, rx) = K::make(if bounded { Some(RSS_MESSAGES) } else { None });
     produce::<K>(&tx, 0, RSS_MESSAGES);
     let t = consume::<K>(&rx, RSS_MESSAGES);
-    expect(K::NAME, "memory", "peak_rss_1m", t, RSS_MESSAGES);
+    expect(K::NAME, "memory", "peak_rss", t, RSS_MESSAGES);
     println!("{}", peak_rss_kib());
 }
 
@@ -665,9 +685,14 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // What the memory scenario runs in a child process.
     if args.first().map(String::as_str) == Some("rss_child") {
+        let bounded = match args.get(2).map(String::as_str) {
+            Some("unbounded") => false,
+            Some("bounded") => true,
+            _ => usage("rss_child without unbounded or bounded"),
+        };
         match args.get(1).map(String::as_str) {
-            Some("crossbeam") => rss_child::<Crossbeam>(),
-            Some("std_mpsc") => rss_child::<StdMpsc>(),
+            Some("crossbeam") => rss_child::<Crossbeam>(bounded),
+            Some("std_mpsc") => rss_child::<StdMpsc>(bounded),
             _ => usage("rss_child without crossbeam or std_mpsc"),
         }
         return;
