@@ -47,6 +47,7 @@
 #ifndef CHAN_SELECT_H_
 #define CHAN_SELECT_H_
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -314,10 +315,12 @@ class [[nodiscard]] SelectBuilder {
     options.fair = !biased_;
     (std::get<I>(cases_).Prepare(ops[I], options), ...);
 
-    bool enabled = !options.block || options.deadline != absl::InfiniteFuture();
-    for (const internal::Operation& op : ops) {
-      enabled |= op.target != nullptr && op.target->CanBecomeReady();
-    }
+    // Stops at the first operation that can become ready: usually the first.
+    const bool enabled =
+        !options.block || options.deadline != absl::InfiniteFuture() ||
+        std::any_of(ops.begin(), ops.end(), [](const internal::Operation& op) {
+          return op.target != nullptr && op.target->CanBecomeReady();
+        });
     CHAN_CHECK(enabled,
                "chan::Select: no enabled case, no timeout and no default; "
                "the select would block forever");
@@ -443,7 +446,9 @@ class DynamicSelect {
     CHAN_CHECK(index < ops_.size(),
                "chan::DynamicSelect::Disable: no such "
                "operation");
-    ops_[index].target = nullptr;
+    internal::Selectable*& target = ops_[index].target;
+    if (target != nullptr && target->CanBecomeReady()) --can_become_ready_;
+    target = nullptr;
   }
 
   // Chooses the first ready operation in the order added, not at random.
@@ -488,6 +493,7 @@ class DynamicSelect {
              void* value) {
     internal::Operation& op = ops_.emplace_back(target, kind);
     op.packet.value = value;
+    if (target != nullptr && target->CanBecomeReady()) ++can_become_ready_;
     // A receive must stay free to not complete: a rendezvous sender must
     // not hand it a value before the caller decides. Sends may be completed
     // by a partner, since their value was given up front.
@@ -509,11 +515,8 @@ class DynamicSelect {
   }
 
   size_t WaitFor(absl::Time deadline, bool block, bool ready_only) {
-    bool enabled = false;
-    for (const internal::Operation& op : ops_) {
-      enabled |= op.target != nullptr && op.target->CanBecomeReady();
-    }
-    CHAN_CHECK(enabled || !block || deadline != absl::InfiniteFuture(),
+    CHAN_CHECK(can_become_ready_ > 0 || !block ||
+                   deadline != absl::InfiniteFuture(),
                "chan::DynamicSelect: no enabled operation and no timeout; the "
                "select would block forever");
     // Only the operation chosen last time holds a token: a try that fails
@@ -535,6 +538,10 @@ class DynamicSelect {
   absl::InlinedVector<void*, 4> handles_;  // The Receiver or Sender of each.
   std::vector<std::unique_ptr<internal::StopOperation>> stops_;
   size_t chosen_last_ = SIZE_MAX;  // The operation whose token may be set.
+  // How many operations are enabled and can become ready (not Never()):
+  // kept by Add() and Disable(), so that a select need not ask every
+  // operation each time it runs.
+  size_t can_become_ready_ = 0;
   bool biased_ = false;
 };
 

@@ -1,8 +1,10 @@
 #include "lib/wait/wait.h"
 
+#include <array>
 #include <numeric>
+#include <optional>
+#include <vector>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/time/clock.h"
 #include "lib/wait/backoff.h"
 #include "lib/wait/context.h"
@@ -26,6 +28,15 @@ Packet::State AwaitPacket(const Packet& packet) {
   }
 }
 
+// Whether to retry before registering: that pays off only where a retry
+// alone can succeed; a rendezvous partner needs to see us registered.
+bool RetryBeforeRegistering(std::span<const Operation> ops) {
+  for (const Operation& op : ops) {
+    if (op.target != nullptr && op.target->PairsWithWaiters()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 uint32_t RandomBelow(uint32_t n) {
@@ -43,8 +54,19 @@ uint32_t RandomBelow(uint32_t n) {
 size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
   // The order in which operations are tried: a fresh random permutation per
   // call, so that every ready operation is equally likely to win (a random
-  // starting point would favour those after a run of unready ones).
-  absl::InlinedVector<uint32_t, 8> order(ops.size());
+  // starting point would favour those after a run of unready ones). Up to 8
+  // fit on the stack; a larger select reuses a buffer of its thread's (a
+  // thread runs one Wait() at a time: no user code runs inside), so that
+  // it does not allocate on every call.
+  std::array<uint32_t, 8> small_order;
+  thread_local std::vector<uint32_t> large_order;
+  std::span<uint32_t> order;
+  if (ops.size() <= small_order.size()) {
+    order = std::span(small_order).first(ops.size());
+  } else {
+    large_order.resize(ops.size());
+    order = std::span(large_order);
+  }
   std::iota(order.begin(), order.end(), 0);
   if (options.fair) {
     for (size_t i = order.size(); i > 1; --i) {
@@ -52,14 +74,9 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
     }
   }
 
-  // Spinning before registering pays off only where a retry alone can
-  // succeed; a rendezvous partner needs to see us registered.
-  bool spin_first = true;
-  for (const Operation& op : ops) {
-    if (op.target != nullptr && op.target->PairsWithWaiters()) {
-      spin_first = false;
-    }
-  }
+  // Decided after the first pass fails, so that a select that finds an
+  // operation ready at once does not ask every operation.
+  std::optional<bool> retry_first;
 
   Context& context = Context::ForThisThread();
   Backoff backoff(Backoff::kRetrySteps);
@@ -79,7 +96,8 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
     // 2. Back off and try again while a partner is likely mid-operation:
     // cheaper than registering, and the partner's fast path stays free of
     // the waiter lists.
-    if (spin_first && !backoff.IsCompleted()) {
+    if (!retry_first) retry_first = RetryBeforeRegistering(ops);
+    if (*retry_first && !backoff.IsCompleted()) {
       backoff.Snooze();
       continue;
     }
