@@ -80,7 +80,7 @@ class Array final : public Flavor<T> {
   }
 
   bool Register(Operation& op, Context& context, uintptr_t id) override {
-    op.entry = WaitEntry{&context, id, nullptr, op.observe};
+    op.entry.Prepare(&context, id, nullptr, op.observe);
     Waiters(op).Register(op.entry);
     return IsReady(op);
   }

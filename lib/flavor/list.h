@@ -60,7 +60,7 @@ class List final : public Flavor<T> {
 
   bool Register(Operation& op, Context& context, uintptr_t id) override {
     if (op.kind == OpKind::kRecv) {
-      op.entry = WaitEntry{&context, id, nullptr, op.observe};
+      op.entry.Prepare(&context, id, nullptr, op.observe);
       receivers_.Register(op.entry);
     }
     return IsReady(op);

@@ -45,10 +45,10 @@ class Zero final : public Flavor<T> {
   bool Register(Operation& op, Context& context, uintptr_t id) override {
     SpinLockGuard guard(lock_);
     if (op.observe) {
-      op.entry = WaitEntry{&context, id, nullptr, /*observer=*/true};
+      op.entry.Prepare(&context, id, nullptr, /*observer=*/true);
       Own(op).Register(op.entry);
     } else {
-      op.entry = WaitEntry{&context, id, &op.packet, /*observer=*/false};
+      op.entry.Prepare(&context, id, &op.packet, /*observer=*/false);
       Own(op).Register(op.entry);
       op.packet.registered = true;
       // A partner became available to those watching the other side.

@@ -60,8 +60,15 @@ class Selectable;
 struct Operation {
   Operation() = default;
   Operation(Selectable* target, OpKind kind) : target(target), kind(kind) {}
-  // Copies are for building lists of operations, never during a wait.
-  Operation(const Operation&) = default;
+  // Copies are for building lists of operations, never during a wait: the
+  // copy's waiter entry starts afresh.
+  Operation(const Operation& other)
+      : target(other.target),
+        kind(other.kind),
+        accepts_handoff(other.accepts_handoff),
+        observe(other.observe),
+        packet(other.packet),
+        token(other.token) {}
   Operation& operator=(const Operation&) = delete;
 
   Selectable* target = nullptr;  // Null: a disabled case, never ready.

@@ -23,14 +23,27 @@ struct Packet;
 // returns only after each of its entries is unlinked, by its own
 // Unregister() or by the selector that took it out.
 struct WaitEntry {
-  Context* context = nullptr;
-  uintptr_t operation = 0;
-  Packet* packet = nullptr;  // Null where values do not travel in packets.
-  bool observer = false;     // Only wants to know of readiness: never paired.
+  // Left uninitialized, but for `linked`, until Register() fills it: an
+  // operation that never blocks (the common case) does not pay for it.
+  WaitEntry() {}
 
-  // Guarded by the lock of the list the entry is linked into.
-  WaitEntry* prev = nullptr;
-  WaitEntry* next = nullptr;
+  // Says who waits, before the entry is registered.
+  void Prepare(Context* waiter, uintptr_t id, Packet* hand_off, bool observes) {
+    context = waiter;
+    operation = id;
+    packet = hand_off;
+    observer = observes;
+  }
+
+  Context* context;
+  uintptr_t operation;
+  Packet* packet;  // Null where values do not travel in packets.
+  bool observer;   // Only wants to know of readiness: never paired.
+
+  // Guarded by the lock of the list the entry is linked into; prev and
+  // next are meaningful only while linked.
+  WaitEntry* prev;
+  WaitEntry* next;
   bool linked = false;
 };
 
