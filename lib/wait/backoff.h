@@ -3,11 +3,15 @@
 // about to arrive. Spinning is cheap when the wait is short; yielding gives
 // the core away when it is not, which matters on a machine with few cores.
 //
-// The budgets, measured on the 2-core VM this was tuned on (bench/):
-//   - a PAUSE costs 9.6 ns; the spin phase (2^0 .. 2^6 PAUSEs) ~1.2 us;
-//   - a sched_yield with nothing else to run costs ~150 ns;
+// The budgets, measured on the 2-core VMs this was tuned on (bench/; the
+// second figure is an AMD EPYC VM's):
+//   - a PAUSE costs 9.6 ns / 24 ns; the spin phase (2^0 .. 2^6 PAUSEs)
+//     ~1.2 us / ~3 us;
+//   - a sched_yield with nothing else to run costs ~150 ns / ~375 ns;
 //   - a park/unpark round trip through the futex costs ~11 us; a round
-//     trip between two threads spinning on one atomic ~115 ns.
+//     trip between two threads spinning on one atomic ~115 ns / 50-450 ns
+//     (it depends on where the hypervisor places the two vCPUs: see
+//     `compare_chan floor`).
 #ifndef CHAN_LIB_WAIT_BACKOFF_H_
 #define CHAN_LIB_WAIT_BACKOFF_H_
 
