@@ -127,11 +127,15 @@ class Sender {
 
   // Sends if that is possible without blocking: kFull otherwise.
   SendResult<T> TrySend(T&& value) {
-    internal::Operation op = Start(internal::OpKind::kSend, "Sender::TrySend");
-    if (!flavor_->TryReserve(op)) {
-      return SendResult<T>::Failed(Status::kFull, std::move(value));
+    switch (Checked("Sender::TrySend")->TrySendNow(value)) {
+      case internal::Attempt::kDone:
+        return SendResult<T>::Sent();
+      case internal::Attempt::kDisconnected:
+        return SendResult<T>::Failed(Status::kDisconnected, std::move(value));
+      case internal::Attempt::kWouldBlock:
+        break;
     }
-    return Finish(op, value);
+    return SendResult<T>::Failed(Status::kFull, std::move(value));
   }
   SendResult<T> TrySend(const T& value) { return TrySend(T(value)); }
 
@@ -186,19 +190,27 @@ class Sender {
     return flavor_;
   }
 
-  internal::Operation Start(internal::OpKind kind, const char* operation) {
-    return internal::Operation(Checked(operation), kind);
+  SendResult<T> SendImpl(T& value, absl::Time deadline, const char* name) {
+    switch (Checked(name)->TrySendNow(value)) {
+      case internal::Attempt::kDone:
+        return SendResult<T>::Sent();
+      case internal::Attempt::kDisconnected:
+        return SendResult<T>::Failed(Status::kDisconnected, std::move(value));
+      case internal::Attempt::kWouldBlock:
+        break;
+    }
+    return SendWaiting(value, deadline);
   }
 
-  SendResult<T> SendImpl(T& value, absl::Time deadline, const char* name) {
-    internal::Operation op = Start(internal::OpKind::kSend, name);
-    if (!flavor_->TryReserve(op)) {
-      op.packet.value = &value;  // Where a rendezvous receiver takes it.
-      internal::WaitOptions options;
-      options.deadline = deadline;
-      if (internal::Wait(std::span(&op, 1), options) == internal::kTimedOut) {
-        return SendResult<T>::Failed(Status::kTimeout, std::move(value));
-      }
+  // The slow path, kept out of line so that the fast path above inlines
+  // into the caller.
+  [[gnu::noinline]] SendResult<T> SendWaiting(T& value, absl::Time deadline) {
+    internal::Operation op(flavor_, internal::OpKind::kSend);
+    op.packet.value = &value;  // Where a rendezvous receiver takes it.
+    internal::WaitOptions options;
+    options.deadline = deadline;
+    if (internal::Wait(std::span(&op, 1), options) == internal::kTimedOut) {
+      return SendResult<T>::Failed(Status::kTimeout, std::move(value));
     }
     return Finish(op, value);
   }
@@ -247,10 +259,17 @@ class Receiver {
 
   // Receives if a value is there now: kEmpty otherwise.
   RecvResult<T> TryRecv() {
-    internal::Operation op = Start("Receiver::TryRecv");
-    RecvResult<T> result;
-    if (!flavor_->TryReserve(op)) return result;  // kEmpty
-    Finish(op, result);
+    RecvResult<T> result;  // kEmpty
+    switch (Checked("Receiver::TryRecv")->TryRecvNow(result.storage())) {
+      case internal::Attempt::kDone:
+        result.set_status(Status::kOk);
+        break;
+      case internal::Attempt::kDisconnected:
+        result.set_status(Status::kDisconnected);
+        break;
+      case internal::Attempt::kWouldBlock:
+        break;
+    }
     return result;
   }
 
@@ -308,24 +327,35 @@ class Receiver {
     return flavor_;
   }
 
-  internal::Operation Start(const char* operation) {
-    return internal::Operation(Checked(operation), internal::OpKind::kRecv);
+  RecvResult<T> RecvImpl(absl::Time deadline, const char* name) {
+    RecvResult<T> result;
+    switch (Checked(name)->TryRecvNow(result.storage())) {
+      case internal::Attempt::kDone:
+        result.set_status(Status::kOk);
+        return result;
+      case internal::Attempt::kDisconnected:
+        result.set_status(Status::kDisconnected);
+        return result;
+      case internal::Attempt::kWouldBlock:
+        break;
+    }
+    RecvWaiting(deadline, result);
+    return result;
   }
 
-  RecvResult<T> RecvImpl(absl::Time deadline, const char* name) {
-    internal::Operation op = Start(name);
-    RecvResult<T> result;
-    if (!flavor_->TryReserve(op)) {
-      op.packet.value = &result.storage();  // Where a sender puts its value.
-      internal::WaitOptions options;
-      options.deadline = deadline;
-      if (internal::Wait(std::span(&op, 1), options) == internal::kTimedOut) {
-        result.set_status(Status::kTimeout);
-        return result;
-      }
+  // The slow path, kept out of line so that the fast path above inlines
+  // into the caller.
+  [[gnu::noinline]] void RecvWaiting(absl::Time deadline,
+                                     RecvResult<T>& result) {
+    internal::Operation op(flavor_, internal::OpKind::kRecv);
+    op.packet.value = &result.storage();  // Where a sender puts its value.
+    internal::WaitOptions options;
+    options.deadline = deadline;
+    if (internal::Wait(std::span(&op, 1), options) == internal::kTimedOut) {
+      result.set_status(Status::kTimeout);
+      return;
     }
     Finish(op, result);
-    return result;
   }
 
   // Completes a receive whose operation is ready.

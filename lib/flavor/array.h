@@ -96,23 +96,26 @@ class Array final : public Flavor<T> {
     if (op.kind == OpKind::kSend && op.token.slot != nullptr) Release(op.token);
   }
 
-  void Write(Operation& op, T& value) override {
-    Slot* slot = static_cast<Slot*>(op.token.slot);
-    try {
-      ::new (static_cast<void*>(slot->storage)) T(std::move(value));
-    } catch (...) {
-      Release(op.token);
-      throw;
-    }
-    Publish(op.token, /*hole=*/false);
-  }
+  void Write(Operation& op, T& value) override { WriteSlot(op.token, value); }
 
   void Read(Operation& op, std::optional<T>& out) override {
-    Slot* slot = static_cast<Slot*>(op.token.slot);
-    T* value = slot->value();
-    out.emplace(std::move(*value));  // If this throws, the value stays.
-    value->~T();
-    Free(op.token.stamp, *slot);
+    ReadSlot(op.token, out);
+  }
+
+  Attempt TrySendNow(T& value) override {
+    Token token;
+    if (!StartSend(token)) return Attempt::kWouldBlock;
+    if (token.disconnected) return Attempt::kDisconnected;
+    WriteSlot(token, value);
+    return Attempt::kDone;
+  }
+
+  Attempt TryRecvNow(std::optional<T>& out) override {
+    Token token;
+    if (!StartRecv(token)) return Attempt::kWouldBlock;
+    if (token.disconnected) return Attempt::kDisconnected;
+    ReadSlot(token, out);
+    return Attempt::kDone;
   }
 
   void DisconnectSenders() override { Disconnect(); }
@@ -159,6 +162,27 @@ class Array final : public Flavor<T> {
   }
 
  private:
+  // Completes a reserved send: moves `value` into the claimed slot.
+  void WriteSlot(Token& token, T& value) {
+    Slot* slot = static_cast<Slot*>(token.slot);
+    try {
+      ::new (static_cast<void*>(slot->storage)) T(std::move(value));
+    } catch (...) {
+      Release(token);
+      throw;
+    }
+    Publish(token, /*hole=*/false);
+  }
+
+  // Completes a reserved receive: moves the value out and frees the slot.
+  void ReadSlot(const Token& token, std::optional<T>& out) {
+    Slot* slot = static_cast<Slot*>(token.slot);
+    T* value = slot->value();
+    out.emplace(std::move(*value));  // If this throws, the value stays.
+    value->~T();
+    Free(token.stamp, *slot);
+  }
+
   struct Slot {
     std::atomic<uint64_t> stamp;
     alignas(T) unsigned char storage[sizeof(T)];

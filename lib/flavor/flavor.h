@@ -12,10 +12,36 @@
 
 namespace chan::internal {
 
+// What an attempt that does not wait came to.
+enum class Attempt : uint8_t { kDone, kWouldBlock, kDisconnected };
+
 template <class T>
 class Flavor : public Selectable {
  public:
   virtual ~Flavor() = default;
+
+  // A send that does not wait, in one call: the fast path of every send.
+  // kDone: `value` moved into the channel; otherwise it is untouched. If
+  // T's move constructor throws, as for Write(). The default goes through
+  // TryReserve() and Write(); flavors whose reservation is a slot override
+  // it without building an Operation.
+  virtual Attempt TrySendNow(T& value) {
+    Operation op(this, OpKind::kSend);
+    if (!this->TryReserve(op)) return Attempt::kWouldBlock;
+    if (op.token.disconnected) return Attempt::kDisconnected;
+    Write(op, value);
+    return Attempt::kDone;
+  }
+
+  // A receive that does not wait, in one call: the fast path of every
+  // receive. kDone: the value is in `out`. As TrySendNow(), for Read().
+  virtual Attempt TryRecvNow(std::optional<T>& out) {
+    Operation op(this, OpKind::kRecv);
+    if (!this->TryReserve(op)) return Attempt::kWouldBlock;
+    if (op.token.disconnected) return Attempt::kDisconnected;
+    Read(op, out);
+    return Attempt::kDone;
+  }
 
   // Completes a receive that TryReserve() reserved (and that is neither
   // disconnected nor done through a packet) by moving the value into `out`.
