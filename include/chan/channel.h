@@ -127,15 +127,12 @@ class Sender {
 
   // Sends if that is possible without blocking: kFull otherwise.
   SendResult<T> TrySend(T&& value) {
-    switch (Checked("Sender::TrySend")->TrySendNow(value)) {
-      case internal::Attempt::kDone:
-        return SendResult<T>::Sent();
-      case internal::Attempt::kDisconnected:
-        return SendResult<T>::Failed(Status::kDisconnected, std::move(value));
-      case internal::Attempt::kWouldBlock:
-        break;
+    const internal::Attempt attempt =
+        Checked("Sender::TrySend")->TrySendNow(value);
+    if (attempt == internal::Attempt::kWouldBlock) {
+      return SendResult<T>::Failed(Status::kFull, std::move(value));
     }
-    return SendResult<T>::Failed(Status::kFull, std::move(value));
+    return Settled(attempt, value);
   }
   SendResult<T> TrySend(const T& value) { return TrySend(T(value)); }
 
@@ -191,15 +188,17 @@ class Sender {
   }
 
   SendResult<T> SendImpl(T& value, absl::Time deadline, const char* name) {
-    switch (Checked(name)->TrySendNow(value)) {
-      case internal::Attempt::kDone:
-        return SendResult<T>::Sent();
-      case internal::Attempt::kDisconnected:
-        return SendResult<T>::Failed(Status::kDisconnected, std::move(value));
-      case internal::Attempt::kWouldBlock:
-        break;
+    const internal::Attempt attempt = Checked(name)->TrySendNow(value);
+    if (attempt == internal::Attempt::kWouldBlock) {
+      return SendWaiting(value, deadline);
     }
-    return SendWaiting(value, deadline);
+    return Settled(attempt, value);
+  }
+
+  // The result of a send that did not have to wait: sent, or disconnected.
+  static SendResult<T> Settled(internal::Attempt attempt, T& value) {
+    if (attempt == internal::Attempt::kDone) return SendResult<T>::Sent();
+    return SendResult<T>::Failed(Status::kDisconnected, std::move(value));
   }
 
   // The slow path, kept out of line so that the fast path above inlines
@@ -260,16 +259,9 @@ class Receiver {
   // Receives if a value is there now: kEmpty otherwise.
   RecvResult<T> TryRecv() {
     RecvResult<T> result;  // kEmpty
-    switch (Checked("Receiver::TryRecv")->TryRecvNow(result.storage())) {
-      case internal::Attempt::kDone:
-        result.set_status(Status::kOk);
-        break;
-      case internal::Attempt::kDisconnected:
-        result.set_status(Status::kDisconnected);
-        break;
-      case internal::Attempt::kWouldBlock:
-        break;
-    }
+    const internal::Attempt attempt =
+        Checked("Receiver::TryRecv")->TryRecvNow(result.storage());
+    if (attempt != internal::Attempt::kWouldBlock) Settle(attempt, result);
     return result;
   }
 
@@ -329,18 +321,22 @@ class Receiver {
 
   RecvResult<T> RecvImpl(absl::Time deadline, const char* name) {
     RecvResult<T> result;
-    switch (Checked(name)->TryRecvNow(result.storage())) {
-      case internal::Attempt::kDone:
-        result.set_status(Status::kOk);
-        return result;
-      case internal::Attempt::kDisconnected:
-        result.set_status(Status::kDisconnected);
-        return result;
-      case internal::Attempt::kWouldBlock:
-        break;
+    const internal::Attempt attempt =
+        Checked(name)->TryRecvNow(result.storage());
+    if (attempt == internal::Attempt::kWouldBlock) {
+      RecvWaiting(deadline, result);
+    } else {
+      Settle(attempt, result);
     }
-    RecvWaiting(deadline, result);
     return result;
+  }
+
+  // The status of a receive that did not have to wait: a value, or
+  // disconnected.
+  static void Settle(internal::Attempt attempt, RecvResult<T>& result) {
+    result.set_status(attempt == internal::Attempt::kDone
+                          ? Status::kOk
+                          : Status::kDisconnected);
   }
 
   // The slow path, kept out of line so that the fast path above inlines

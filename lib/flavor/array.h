@@ -40,13 +40,14 @@
 #include <string>
 
 #include "lib/flavor/flavor.h"
+#include "lib/flavor/queue_flavor.h"
 #include "lib/wait/backoff.h"
 #include "lib/wait/wait_list.h"
 
 namespace chan::internal {
 
 template <class T>
-class Array final : public Flavor<T> {
+class Array final : public QueueFlavor<Array<T>, T> {
  public:
   // Throws std::length_error if the ring cannot be allocated.
   explicit Array(size_t capacity)
@@ -60,10 +61,6 @@ class Array final : public Flavor<T> {
   }
 
   ~Array() override { DiscardAll(); }
-
-  bool TryReserve(Operation& op) override {
-    return op.kind == OpKind::kSend ? StartSend(op.token) : StartRecv(op.token);
-  }
 
   bool IsReady(Operation& op) override {
     if (op.kind == OpKind::kSend) {
@@ -94,28 +91,6 @@ class Array final : public Flavor<T> {
   void Abandon(Operation& op) override {
     // A receive reserves nothing; a claimed send slot is given back.
     if (op.kind == OpKind::kSend && op.token.slot != nullptr) Release(op.token);
-  }
-
-  void Write(Operation& op, T& value) override { WriteSlot(op.token, value); }
-
-  void Read(Operation& op, std::optional<T>& out) override {
-    ReadSlot(op.token, out);
-  }
-
-  Attempt TrySendNow(T& value) override {
-    Token token;
-    if (!StartSend(token)) return Attempt::kWouldBlock;
-    if (token.disconnected) return Attempt::kDisconnected;
-    WriteSlot(token, value);
-    return Attempt::kDone;
-  }
-
-  Attempt TryRecvNow(std::optional<T>& out) override {
-    Token token;
-    if (!StartRecv(token)) return Attempt::kWouldBlock;
-    if (token.disconnected) return Attempt::kDisconnected;
-    ReadSlot(token, out);
-    return Attempt::kDone;
   }
 
   void DisconnectSenders() override { Disconnect(); }
@@ -162,6 +137,8 @@ class Array final : public Flavor<T> {
   }
 
  private:
+  friend class QueueFlavor<Array<T>, T>;
+
   // Completes a reserved send: moves `value` into the claimed slot.
   void WriteSlot(Token& token, T& value) {
     Slot* slot = static_cast<Slot*>(token.slot);

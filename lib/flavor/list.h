@@ -26,13 +26,14 @@
 #include <optional>
 
 #include "lib/flavor/flavor.h"
+#include "lib/flavor/queue_flavor.h"
 #include "lib/wait/backoff.h"
 #include "lib/wait/wait_list.h"
 
 namespace chan::internal {
 
 template <class T>
-class List final : public Flavor<T> {
+class List final : public QueueFlavor<List<T>, T> {
  public:
   // Allocates nothing: the first send allocates the first block, so an idle
   // channel costs only this object.
@@ -43,10 +44,6 @@ class List final : public Flavor<T> {
     // The one block left, if any: a sender may have installed the first
     // block and then found the channel disconnected, before any claim.
     delete HeadBlock();
-  }
-
-  bool TryReserve(Operation& op) override {
-    return op.kind == OpKind::kSend ? StartSend(op.token) : StartRecv(op.token);
   }
 
   bool IsReady(Operation& op) override {
@@ -74,28 +71,6 @@ class List final : public Flavor<T> {
 
   void Abandon(Operation& op) override {
     if (op.kind == OpKind::kSend && op.token.slot != nullptr) Release(op.token);
-  }
-
-  void Write(Operation& op, T& value) override { WriteSlot(op.token, value); }
-
-  void Read(Operation& op, std::optional<T>& out) override {
-    ReadSlot(op.token, out);
-  }
-
-  Attempt TrySendNow(T& value) override {
-    Token token;
-    if (!StartSend(token)) return Attempt::kWouldBlock;
-    if (token.disconnected) return Attempt::kDisconnected;
-    WriteSlot(token, value);
-    return Attempt::kDone;
-  }
-
-  Attempt TryRecvNow(std::optional<T>& out) override {
-    Token token;
-    if (!StartRecv(token)) return Attempt::kWouldBlock;
-    if (token.disconnected) return Attempt::kDisconnected;
-    ReadSlot(token, out);
-    return Attempt::kDone;
   }
 
   void DisconnectSenders() override { Disconnect(); }
@@ -150,6 +125,8 @@ class List final : public Flavor<T> {
   }
 
  private:
+  friend class QueueFlavor<List<T>, T>;
+
   // Completes a reserved send: moves `value` into the claimed slot.
   void WriteSlot(Token& token, T& value) {
     Slot* slot = static_cast<Slot*>(token.slot);
