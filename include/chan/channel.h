@@ -208,6 +208,7 @@ class Sender {
     op.packet.value = &value;  // Where a rendezvous receiver takes it.
     internal::WaitOptions options;
     options.deadline = deadline;
+    options.just_tried = true;
     if (internal::Wait(std::span(&op, 1), options) == internal::kTimedOut) {
       return SendResult<T>::Failed(Status::kTimeout, std::move(value));
     }
@@ -347,6 +348,7 @@ class Receiver {
     op.packet.value = &result.storage();  // Where a sender puts its value.
     internal::WaitOptions options;
     options.deadline = deadline;
+    options.just_tried = true;
     if (internal::Wait(std::span(&op, 1), options) == internal::kTimedOut) {
       result.set_status(Status::kTimeout);
       return;

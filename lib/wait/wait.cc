@@ -80,10 +80,13 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
 
   Context& context = Context::ForThisThread();
   Backoff backoff(Backoff::kRetrySteps);
-  for (;;) {
-    // 1. Try every operation.
-    for (uint32_t i : order) {
-      if (TryOne(ops[i], options.ready_only)) return i;
+  for (bool skip_tries = options.just_tried && options.block;;
+       skip_tries = false) {
+    // 1. Try every operation, unless the caller just did.
+    if (!skip_tries) {
+      for (uint32_t i : order) {
+        if (TryOne(ops[i], options.ready_only)) return i;
+      }
     }
     if (!options.block) return kWouldBlock;
     // The deadline is checked only after a full pass, so that a value that

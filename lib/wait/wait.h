@@ -17,6 +17,10 @@ struct WaitOptions {
   bool block = true;        // False: try each operation once (Go's default:).
   bool fair = true;         // Random order; false keeps declaration order.
   bool ready_only = false;  // Report a ready operation; reserve nothing.
+  // The caller has just tried every operation (a send or receive's fast
+  // path): the loop starts at the deadline check, and a rendezvous goes
+  // straight to registering, without a second round trip on its lock.
+  bool just_tried = false;
 };
 
 // Wait() results that are not an operation index.
