@@ -747,6 +747,24 @@ BOOST_AUTO_TEST_CASE(SelectOnlyOnDisabledOperationsDies) {
                        "would block forever");
 }
 
+// Disabling counts each operation once: disabling one twice neither makes
+// the select think nothing is left nor hides the operation still enabled.
+BOOST_AUTO_TEST_CASE(DisablingTwiceLeavesTheOtherOperationsEnabled) {
+  auto [tx_a, rx_a] = Unbounded<int>();
+  auto [tx_b, rx_b] = Unbounded<int>();
+  DynamicSelect select;
+  const size_t a = select.AddRecv(rx_a);
+  const size_t b = select.AddRecv(rx_b);
+  select.Disable(a);
+  select.Disable(a);
+  BOOST_TEST(!select.TrySelect().has_value());
+  BOOST_TEST(tx_a.Send(1).ok());
+  BOOST_TEST(tx_b.Send(2).ok());
+  SelectedOperation op = select.Select();
+  BOOST_TEST(op.index() == b);
+  BOOST_TEST(*op.Recv(rx_b) == 2);
+}
+
 BOOST_AUTO_TEST_CASE(DisablingAnOperationThatDoesNotExistDies) {
   ExpectDiesMentioning(RunInChild([] {
                          auto [tx, rx] = Unbounded<int>();
