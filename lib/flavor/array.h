@@ -305,6 +305,15 @@ class Array final : public QueueFlavor<Array<T>, T> {
   // Hands the slot read at `head` back to the senders, one lap later, and
   // wakes a sender that waits for room. The stamp store is seq_cst for the
   // same reason as in Publish(), with senders_ as the list.
+  //
+  // TODO: four slots share a cache line, and this store writes into the
+  // line a sender may be filling next. A receiver that trails its sender
+  // closely (SPSC, both running) makes the line change hands on every
+  // message: 200,000 messages through bounded(N) take 3-4 ms instead of 2
+  // when it does. Freeing a line's slots together as the receiver leaves
+  // it would write each line once, at the cost of senders that wait for
+  // room seeing it up to three slots late, and of a flush before the
+  // receiver blocks.
   void Free(uint64_t head, Slot& slot) {
     head_.store(Next(head), std::memory_order_relaxed);
     slot.stamp.store(head + one_lap_, std::memory_order_seq_cst);
