@@ -31,7 +31,7 @@ class Zero final : public Flavor<T> {
     std::optional<Selection> partner = Partners(op).TrySelect();
     if (!partner) return false;
     op.token.slot = partner->packet;
-    op.token.partner.emplace(std::move(partner->unparker));
+    op.partner.emplace(std::move(partner->unparker));
     return true;
   }
 
@@ -65,7 +65,7 @@ class Zero final : public Flavor<T> {
   }
 
   void Abandon(Operation& op) override {
-    if (op.token.slot != nullptr) Finish(op.token, Packet::kDeclined);
+    if (op.token.slot != nullptr) Finish(op, Packet::kDeclined);
   }
 
   // Moves our value into the waiting receiver's storage.
@@ -75,10 +75,10 @@ class Zero final : public Flavor<T> {
     try {
       out->emplace(std::move(value));
     } catch (...) {
-      Finish(op.token, Packet::kDeclined);  // The receiver waits again.
+      Finish(op, Packet::kDeclined);  // The receiver waits again.
       throw;
     }
-    Finish(op.token, Packet::kDone);
+    Finish(op, Packet::kDone);
   }
 
   // Moves the waiting sender's value into `out`.
@@ -88,10 +88,10 @@ class Zero final : public Flavor<T> {
     try {
       out.emplace(std::move(*value));
     } catch (...) {
-      Finish(op.token, Packet::kDeclined);  // The sender waits again.
+      Finish(op, Packet::kDeclined);  // The sender waits again.
       throw;
     }
-    Finish(op.token, Packet::kDone);
+    Finish(op, Packet::kDone);
   }
 
   bool PairsWithWaiters() const override { return true; }
@@ -124,11 +124,12 @@ class Zero final : public Flavor<T> {
   // Completes the hand-off: the state store (release, so the value moved
   // before it is visible to the partner's acquire) is our last access to
   // the partner's packet; then the partner may return. Waking it needs only
-  // the unparker we hold a reference to.
-  static void Finish(Token& token, Packet::State state) {
-    static_cast<Packet*>(token.slot)
+  // the unparker we hold a reference to, which is then dropped.
+  static void Finish(Operation& op, Packet::State state) {
+    static_cast<Packet*>(op.token.slot)
         ->state.store(state, std::memory_order_release);
-    token.partner->Unpark();
+    op.partner->Unpark();
+    op.partner.reset();
   }
 
   void Disconnect() {

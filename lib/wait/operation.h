@@ -51,7 +51,6 @@ struct Token {
   uint64_t stamp = 0;         // A flavor's bookkeeping for the slot.
   bool disconnected = false;  // Ready because the channel is disconnected.
   bool via_packet = false;    // A partner completed it through our packet.
-  std::optional<Unparker> partner;  // Rendezvous: whom to wake afterwards.
 };
 
 class Selectable;
@@ -68,7 +67,8 @@ struct Operation {
         accepts_handoff(other.accepts_handoff),
         observe(other.observe),
         packet(other.packet),
-        token(other.token) {}
+        token(other.token),
+        partner(other.partner) {}
   Operation& operator=(const Operation&) = delete;
 
   Selectable* target = nullptr;  // Null: a disabled case, never ready.
@@ -86,6 +86,9 @@ struct Operation {
   // Where the operation waits while registered (see WaitEntry).
   WaitEntry entry;
   Token token;
+  // Rendezvous: the partner TryReserve() selected, to wake once the value
+  // has moved. Set and cleared by the rendezvous flavor.
+  std::optional<Unparker> partner;
 };
 
 // The interface every flavor (and timer) implements for each operation
