@@ -207,6 +207,38 @@ def machine_description():
            f"{platform.release()}"
 
 
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def has_matplotlib(python):
+    """Whether `python` can import matplotlib, which draws the chart."""
+    return subprocess.run([python, "-c", "import matplotlib"],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def ensure_matplotlib():
+    """Checks for the chart's library before the runs, not after them.
+
+    tools/setup.sh --peers installs Debian's python3-matplotlib, which only
+    Debian's own interpreter imports; when this script runs under another
+    python3 (a pyenv or venv one first on PATH), it starts again under
+    Debian's."""
+    if has_matplotlib(sys.executable):
+        return
+    if os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) \
+            and os.path.exists(DEBIAN_PYTHON) and has_matplotlib(DEBIAN_PYTHON):
+        log(f"compare.py: {sys.executable} has no matplotlib; running again "
+            f"under {DEBIAN_PYTHON}, which has Debian's")
+        argv = [DEBIAN_PYTHON, os.path.abspath(__file__)] + sys.argv[1:]
+        if "--no-build" not in argv:
+            argv.append("--no-build")  # Built already.
+        os.execv(DEBIAN_PYTHON, argv)
+    sys.exit(f"compare.py: matplotlib is missing for {sys.executable}, and "
+             f"the chart needs it: run tools/setup.sh --peers, then run this "
+             f"script with {DEBIAN_PYTHON}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -217,6 +249,7 @@ def main():
 
     if not args.no_build:
         build()
+    ensure_matplotlib()
     samples = collections.defaultdict(dict)
     chan = chan_program()
     for i in range(args.runs):
