@@ -54,10 +54,12 @@ uint32_t RandomBelow(uint32_t n) {
 size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
   // The order in which operations are tried: a fresh random permutation per
   // call, so that every ready operation is equally likely to win (a random
-  // starting point would favour those after a run of unready ones). Up to 8
-  // fit on the stack; a larger select reuses a buffer of its thread's (a
-  // thread runs one Wait() at a time: no user code runs inside), so that
-  // it does not allocate on every call.
+  // starting point would favour those after a run of unready ones). The
+  // permutation is drawn as the first pass goes (Fisher-Yates, one step per
+  // operation tried), so a select that finds a ready operation early pays
+  // only for the draws it used. Up to 8 fit on the stack; a larger select
+  // reuses a buffer of its thread's (a thread runs one Wait() at a time: no
+  // user code runs inside), so that it does not allocate on every call.
   std::array<uint32_t, 8> small_order;
   thread_local std::vector<uint32_t> large_order;
   std::span<uint32_t> order;
@@ -68,11 +70,10 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
     order = std::span(large_order);
   }
   std::iota(order.begin(), order.end(), 0);
-  if (options.fair) {
-    for (size_t i = order.size(); i > 1; --i) {
-      std::swap(order[i - 1], order[RandomBelow(static_cast<uint32_t>(i))]);
-    }
-  }
+  // Invariant: order[0, drawn) is the permutation's prefix, drawn uniformly
+  // from all the operations; order[drawn, size) holds the rest, in any
+  // order. After one complete pass the whole permutation is drawn.
+  size_t drawn = options.fair ? 0 : order.size();
 
   // Decided after the first pass fails, so that a select that finds an
   // operation ready at once does not ask every operation.
@@ -84,7 +85,14 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
        skip_tries = false) {
     // 1. Try every operation, unless the caller just did.
     if (!skip_tries) {
-      for (uint32_t i : order) {
+      for (size_t j = 0; j < order.size(); ++j) {
+        if (j == drawn) {
+          const size_t pick =
+              j + RandomBelow(static_cast<uint32_t>(order.size() - j));
+          std::swap(order[j], order[pick]);
+          ++drawn;
+        }
+        const uint32_t i = order[j];
         if (TryOne(ops[i], options.ready_only)) return i;
       }
     }

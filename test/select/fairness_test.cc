@@ -159,6 +159,39 @@ BOOST_AUTO_TEST_CASE(DynamicSelectShareEvenly) {
   ExpectShares(wins, selects, 0.15, 0.35);
 }
 
+BOOST_AUTO_TEST_CASE(LargeDynamicSelectSharesEvenlyAmongScatteredReadyCases) {
+  // More cases than the loop keeps on its stack, three of them ready and
+  // spread among empty ones: each ready case wins about a third, wherever
+  // it stands, however early a pass stops.
+  const int selects = Scaled(30'000);
+  constexpr size_t kCases = 20;
+  constexpr std::array<size_t, 3> kReady = {2, 11, 19};
+  std::vector<Sender<int>> senders;
+  std::vector<Receiver<int>> receivers;
+  for (size_t i = 0; i < kCases; ++i) {
+    auto [tx, rx] = Unbounded<int>();
+    senders.push_back(std::move(tx));
+    receivers.push_back(std::move(rx));
+  }
+  for (size_t i : kReady) {
+    for (int v = 0; v < selects; ++v) BOOST_REQUIRE(senders[i].Send(v).ok());
+  }
+  DynamicSelect select;
+  for (Receiver<int>& rx : receivers) select.AddRecv(rx);
+  std::vector<long> wins(kCases, 0);
+  for (int i = 0; i < selects; ++i) {
+    std::optional<SelectedOperation> op = select.TrySelect();
+    BOOST_REQUIRE(op.has_value());
+    const size_t index = op->index();
+    BOOST_REQUIRE(op->Recv(receivers[index]).ok());
+    ++wins[index];
+  }
+  std::vector<long> ready_wins;
+  for (size_t i : kReady) ready_wins.push_back(wins[i]);
+  ExpectShares(ready_wins, selects, 0.25, 0.42);
+  BOOST_TEST(ready_wins[0] + ready_wins[1] + ready_wins[2] == selects);
+}
+
 BOOST_AUTO_TEST_CASE(DynamicReadyShareEvenly) {
   // Readiness consumes nothing, so one value per channel keeps all ready.
   const int selects = Scaled(40'000);
