@@ -55,6 +55,7 @@
 #include "chan/result.h"
 #include "lib/base/check.h"
 #include "lib/flavor/array.h"
+#include "lib/flavor/fast_path.h"
 #include "lib/flavor/flavor.h"
 #include "lib/flavor/list.h"
 #include "lib/flavor/zero.h"
@@ -128,7 +129,7 @@ class Sender {
   // Sends if that is possible without blocking: kFull otherwise.
   SendResult<T> TrySend(T&& value) {
     const internal::Attempt attempt =
-        Checked("Sender::TrySend")->TrySendNow(value);
+        internal::TrySendNow(*Checked("Sender::TrySend"), value);
     if (attempt == internal::Attempt::kWouldBlock) {
       return SendResult<T>::Failed(Status::kFull, std::move(value));
     }
@@ -188,7 +189,8 @@ class Sender {
   }
 
   SendResult<T> SendImpl(T& value, absl::Time deadline, const char* name) {
-    const internal::Attempt attempt = Checked(name)->TrySendNow(value);
+    const internal::Attempt attempt =
+        internal::TrySendNow(*Checked(name), value);
     if (attempt == internal::Attempt::kWouldBlock) {
       return SendWaiting(value, deadline);
     }
@@ -261,7 +263,7 @@ class Receiver {
   RecvResult<T> TryRecv() {
     RecvResult<T> result;  // kEmpty
     const internal::Attempt attempt =
-        Checked("Receiver::TryRecv")->TryRecvNow(result.storage());
+        internal::TryRecvNow(*Checked("Receiver::TryRecv"), result.storage());
     if (attempt != internal::Attempt::kWouldBlock) Settle(attempt, result);
     return result;
   }
@@ -323,7 +325,7 @@ class Receiver {
   RecvResult<T> RecvImpl(absl::Time deadline, const char* name) {
     RecvResult<T> result;
     const internal::Attempt attempt =
-        Checked(name)->TryRecvNow(result.storage());
+        internal::TryRecvNow(*Checked(name), result.storage());
     if (attempt == internal::Attempt::kWouldBlock) {
       RecvWaiting(deadline, result);
     } else {

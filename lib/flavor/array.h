@@ -51,7 +51,8 @@ class Array final : public QueueFlavor<Array<T>, T> {
  public:
   // Throws std::length_error if the ring cannot be allocated.
   explicit Array(size_t capacity)
-      : capacity_(CheckCapacity(capacity)),
+      : QueueFlavor<Array<T>, T>(FlavorKind::kArray),
+        capacity_(CheckCapacity(capacity)),
         mark_bit_(std::bit_ceil(uint64_t{capacity} + 1)),
         one_lap_(2 * mark_bit_),
         slots_(Allocate(capacity)) {
@@ -84,7 +85,8 @@ class Array final : public QueueFlavor<Array<T>, T> {
 
   bool SelectionUnregisters() const override { return true; }
 
-  void Unregister(Operation& op, Context& /*context*/, uintptr_t /*id*/) override {
+  void Unregister(Operation& op, Context& /*context*/,
+                  uintptr_t /*id*/) override {
     Waiters(op).Unregister(op.entry);
   }
 
@@ -202,7 +204,27 @@ class Array final : public QueueFlavor<Array<T>, T> {
     return index + 1 < capacity_ ? position + 1 : lap + one_lap_;
   }
 
+  // Claims the tail's slot. The common case (the slot is free at this lap
+  // and the claim succeeds) is inline, in the caller's one virtual call; the
+  // rest is out of line.
   bool StartSend(Token& token) {
+    uint64_t tail = tail_.load(std::memory_order_relaxed);
+    if ((tail & mark_bit_) == 0) {
+      Slot& slot = slots_[tail & (mark_bit_ - 1)];
+      // Acquire and seq_cst as in StartSendSlow().
+      if (slot.stamp.load(std::memory_order_acquire) == tail &&
+          tail_.compare_exchange_weak(tail, Next(tail),
+                                      std::memory_order_seq_cst,
+                                      std::memory_order_relaxed)) {
+        token.slot = &slot;
+        token.stamp = tail + 1;
+        return true;
+      }
+    }
+    return StartSendSlow(token);
+  }
+
+  [[gnu::noinline]] bool StartSendSlow(Token& token) {
     Backoff backoff;
     uint64_t tail = tail_.load(std::memory_order_relaxed);
     for (;;) {
@@ -274,7 +296,21 @@ class Array final : public QueueFlavor<Array<T>, T> {
     receivers_.Notify();
   }
 
+  // Reserves the head's slot. The common case (a written slot) is inline;
+  // holes, emptiness and disconnection are out of line.
   bool StartRecv(Token& token) {
+    const uint64_t head = head_.load(std::memory_order_relaxed);
+    Slot& slot = slots_[head & (mark_bit_ - 1)];
+    // Acquire pairs with Publish(): the value is visible.
+    if (slot.stamp.load(std::memory_order_acquire) == head + 1) {
+      token.slot = &slot;
+      token.stamp = head;
+      return true;
+    }
+    return StartRecvSlow(token);
+  }
+
+  [[gnu::noinline]] bool StartRecvSlow(Token& token) {
     for (;;) {
       const uint64_t head = head_.load(std::memory_order_relaxed);
       Slot& slot = slots_[head & (mark_bit_ - 1)];

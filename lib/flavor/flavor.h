@@ -15,10 +15,18 @@ namespace chan::internal {
 // What an attempt that does not wait came to.
 enum class Attempt : uint8_t { kDone, kWouldBlock, kDisconnected };
 
+// Which concrete flavor a Flavor<T> is, where the handles' fast paths call
+// it without a virtual call (see fast_path.h); kOther goes through the
+// virtual interface.
+enum class FlavorKind : uint8_t { kList, kArray, kOther };
+
 template <class T>
 class Flavor : public Selectable {
  public:
+  explicit Flavor(FlavorKind kind = FlavorKind::kOther) : kind_(kind) {}
   virtual ~Flavor() = default;
+
+  FlavorKind kind() const { return kind_; }
 
   // A send that does not wait, in one call: the fast path of every send.
   // kDone: `value` moved into the channel; otherwise it is untouched. If
@@ -109,6 +117,7 @@ class Flavor : public Selectable {
     }
   }
 
+  const FlavorKind kind_;
   std::atomic<size_t> senders_{1};
   std::atomic<bool> released_one_side_{false};
 };

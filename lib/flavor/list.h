@@ -37,7 +37,7 @@ class List final : public QueueFlavor<List<T>, T> {
  public:
   // Allocates nothing: the first send allocates the first block, so an idle
   // channel costs only this object.
-  List() = default;
+  List() : QueueFlavor<List<T>, T>(FlavorKind::kList) {}
 
   ~List() override {
     DiscardAll();
@@ -65,7 +65,8 @@ class List final : public QueueFlavor<List<T>, T> {
 
   bool SelectionUnregisters() const override { return true; }
 
-  void Unregister(Operation& op, Context& /*context*/, uintptr_t /*id*/) override {
+  void Unregister(Operation& op, Context& /*context*/,
+                  uintptr_t /*id*/) override {
     if (op.kind == OpKind::kRecv) receivers_.Unregister(op.entry);
   }
 
@@ -193,7 +194,27 @@ class List final : public QueueFlavor<List<T>, T> {
     return next;
   }
 
+  // Claims the tail's slot. The common case (the tail's block is there and
+  // the slot is not its last) is inline, in the caller's one virtual call;
+  // the rest is out of line.
   bool StartSend(Token& token) {
+    // Acquire on both loads, as in StartSendSlow(); a block loaded after a
+    // concurrent install is caught by the compare-and-swap, which fails.
+    uint64_t tail = tail_.load(std::memory_order_acquire);
+    Block* block = tail_block_.load(std::memory_order_acquire);
+    const uint64_t offset = Offset(tail);
+    if ((tail & kMark) == 0 && block != nullptr && offset + 1 < kBlockCap &&
+        tail_.compare_exchange_weak(tail, tail + kStep,
+                                    std::memory_order_seq_cst,
+                                    std::memory_order_relaxed)) {
+      token.slot = &block->slots[offset];
+      token.stamp = tail;
+      return true;
+    }
+    return StartSendSlow(token);
+  }
+
+  [[gnu::noinline]] bool StartSendSlow(Token& token) {
     Backoff backoff;
     // Acquire on both loads pairs with the installer's release stores: a
     // tail past a sentinel comes with the block that follows it.
@@ -270,7 +291,26 @@ class List final : public QueueFlavor<List<T>, T> {
     receivers_.Notify();
   }
 
+  // Reserves the head's slot. The common case (a written slot inside the
+  // head's block) is inline; the rest is out of line.
   bool StartRecv(Token& token) {
+    if (head_block_ != nullptr) {
+      const uint64_t head = head_.load(std::memory_order_relaxed);
+      const uint64_t offset = Offset(head);
+      if (offset != kBlockCap) {
+        Slot& slot = head_block_->slots[offset];
+        // Acquire pairs with Publish(): the value is visible.
+        if (slot.state.load(std::memory_order_acquire) == kWritten) {
+          token.slot = &slot;
+          token.stamp = head;
+          return true;
+        }
+      }
+    }
+    return StartRecvSlow(token);
+  }
+
+  [[gnu::noinline]] bool StartRecvSlow(Token& token) {
     for (;;) {
       const uint64_t head = head_.load(std::memory_order_relaxed);
       if (HeadBlock() != nullptr) {

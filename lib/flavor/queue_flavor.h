@@ -5,7 +5,8 @@
 //
 // Derived provides, with this class as a friend:
 //   bool StartSend(Token&);  bool StartRecv(Token&);
-//   void WriteSlot(Token&, T&);  void ReadSlot(const Token&, std::optional<T>&);
+//   void WriteSlot(Token&, T&);  void ReadSlot(const Token&,
+//   std::optional<T>&);
 #ifndef CHAN_LIB_FLAVOR_QUEUE_FLAVOR_H_
 #define CHAN_LIB_FLAVOR_QUEUE_FLAVOR_H_
 
@@ -19,6 +20,8 @@ namespace chan::internal {
 template <class Derived, class T>
 class QueueFlavor : public Flavor<T> {
  public:
+  explicit QueueFlavor(FlavorKind kind) : Flavor<T>(kind) {}
+
   bool TryReserve(Operation& op) final {
     return op.kind == OpKind::kSend ? self().StartSend(op.token)
                                     : self().StartRecv(op.token);

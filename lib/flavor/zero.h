@@ -59,7 +59,8 @@ class Zero final : public Flavor<T> {
 
   bool SelectionUnregisters() const override { return true; }
 
-  void Unregister(Operation& op, Context& /*context*/, uintptr_t /*id*/) override {
+  void Unregister(Operation& op, Context& /*context*/,
+                  uintptr_t /*id*/) override {
     SpinLockGuard guard(lock_);
     Own(op).Unregister(op.entry);
   }
