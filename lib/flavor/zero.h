@@ -31,7 +31,7 @@ class Zero final : public Flavor<T> {
     std::optional<Selection> partner = Partners(op).TrySelect();
     if (!partner) return false;
     op.token.slot = partner->packet;
-    op.partner.emplace(std::move(partner->unparker));
+    op.partner = std::move(partner->wake);
     return true;
   }
 
@@ -124,13 +124,16 @@ class Zero final : public Flavor<T> {
 
   // Completes the hand-off: the state store (release, so the value moved
   // before it is visible to the partner's acquire) is our last access to
-  // the partner's packet; then the partner may return. Waking it needs only
-  // the unparker we hold a reference to, which is then dropped.
+  // the partner's packet; then the partner may return. Waking it, if it
+  // sleeps, needs only the unparker we hold a reference to, which is then
+  // dropped; a partner that is awake sees the store by itself.
   static void Finish(Operation& op, Packet::State state) {
     static_cast<Packet*>(op.token.slot)
         ->state.store(state, std::memory_order_release);
-    op.partner->Unpark();
-    op.partner.reset();
+    if (op.partner) {
+      op.partner->Unpark();
+      op.partner.reset();
+    }
   }
 
   void Disconnect() {

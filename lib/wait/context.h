@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "absl/time/time.h"
 #include "chan/park.h"
@@ -20,12 +21,22 @@ namespace chan::internal {
 
 // The values of a context's selection word.
 enum : uintptr_t {
-  kWaiting = 0,       // Nobody has selected the context yet.
-  kAborted = 1,       // The thread itself gave up: deadline, or a re-check
+  // Not selected yet. The thread is awake (spinning): whoever selects it
+  // need not wake it, since it reads the word before it parks.
+  kWaiting = 0,
+  // Not selected yet, and the thread parks (or is about to): whoever
+  // selects it must unpark it.
+  kSleeping = 1,
+  kAborted = 2,       // The thread itself gave up: deadline, or a re-check
                       // found an operation ready.
-  kDisconnected = 2,  // A channel it waits on was disconnected.
-  kFirstOperation = 3,
+  kDisconnected = 3,  // A channel it waits on was disconnected.
+  kFirstOperation = 4,
 };
+
+// Whether a selection word value still means "nobody selected it".
+constexpr bool IsUnselected(uintptr_t selection) {
+  return selection == kWaiting || selection == kSleeping;
+}
 
 // The selection word value that names the operation at `index` of a wait.
 constexpr uintptr_t OperationId(size_t index) {
@@ -47,19 +58,56 @@ class Context {
   // waiter list's lock publishes the reset along with the registration.
   void Reset() { selected_.store(kWaiting, std::memory_order_relaxed); }
 
-  // Tries to select the context with `selection`. Exactly one call per wait
-  // succeeds. acq_rel: the release publishes what the selector did before
-  // (e.g. disconnecting the channel) to the thread that reads the word with
+  // Tries to select the context with `selection`, for another thread.
+  // Exactly one selection (or the owner's Abort()) succeeds per wait. On
+  // success, `wake` holds a reference to unpark the thread with if it
+  // sleeps, and stays empty if it is awake: then it sees the selection
+  // without being woken, and the selector touches nothing else of its.
+  //
+  // The caller must hold something the owner needs before it can return
+  // unselected (the lock of the list its entry was linked into, or the
+  // stop callback it destroys), so the context outlives this call.
+  //
+  // acq_rel: the release publishes what the selector did before (e.g.
+  // disconnecting the channel) to the thread that reads the word with
   // acquire; the acquire on success orders the selector's later writes
   // (filling a hand-off packet) after its claim.
-  bool TrySelect(uintptr_t selection) {
+  bool TrySelect(uintptr_t selection, std::optional<Unparker>& wake) {
     uintptr_t expected = kWaiting;
-    return selected_.compare_exchange_strong(expected, selection,
-                                             std::memory_order_acq_rel,
-                                             std::memory_order_acquire);
+    if (selected_.compare_exchange_strong(expected, selection,
+                                          std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+      return true;  // Awake: the owner's own move to kSleeping now fails.
+    }
+    if (expected != kSleeping) return false;
+    // Asleep. The reference comes first: once selected, the thread may
+    // wake (a leftover token), return and exit before we unpark it.
+    wake.emplace(unparker_);
+    if (selected_.compare_exchange_strong(expected, selection,
+                                          std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+      return true;
+    }
+    wake.reset();
+    return false;
   }
 
-  // The current selection; acquire pairs with the release in TrySelect().
+  // The owner gives up its wait (deadline, or an operation found ready),
+  // unless someone selected it first. Returns whether it did.
+  bool Abort() {
+    uintptr_t expected = selected_.load(std::memory_order_acquire);
+    while (IsUnselected(expected)) {
+      if (selected_.compare_exchange_weak(expected, kAborted,
+                                          std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The current selection word; acquire pairs with the release in
+  // TrySelect().
   uintptr_t selected() const {
     return selected_.load(std::memory_order_acquire);
   }
@@ -71,13 +119,9 @@ class Context {
   // to arrive does not cost a futex round trip.
   uintptr_t WaitUntil(absl::Time deadline);
 
-  // A new reference to this thread's parking state, for a selector to unpark
-  // with after it has released the waiter list (the context itself may be
-  // gone by then: the thread may have returned and exited).
-  Unparker unparker() const { return unparker_; }
-
  private:
-  // Written by TrySelect() from any thread, reset by the owner only.
+  // Moved off kWaiting by TrySelect() from any thread, or by the owner
+  // (to kSleeping, kAborted); reset by the owner only.
   std::atomic<uintptr_t> selected_{kWaiting};
   Parker parker_;
   Unparker unparker_;

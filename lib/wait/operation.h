@@ -86,8 +86,9 @@ struct Operation {
   // Where the operation waits while registered (see WaitEntry).
   WaitEntry entry;
   Token token;
-  // Rendezvous: the partner TryReserve() selected, to wake once the value
-  // has moved. Set and cleared by the rendezvous flavor.
+  // Rendezvous: the sleeping partner TryReserve() selected, to wake once
+  // the value has moved (empty if the partner is awake). Set and cleared by
+  // the rendezvous flavor.
   std::optional<Unparker> partner;
 };
 

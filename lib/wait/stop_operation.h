@@ -43,7 +43,8 @@ class StopOperation final : public Selectable {
     Context* context;
     uintptr_t id;
     void operator()() const {
-      if (context->TrySelect(id)) context->unparker().Unpark();
+      std::optional<Unparker> wake;
+      if (context->TrySelect(id, wake) && wake) wake->Unpark();
     }
   };
 

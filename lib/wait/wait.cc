@@ -134,7 +134,7 @@ size_t Wait(std::span<Operation> ops, const WaitOptions& options) {
       ready |= op.target->Register(op, context, OperationId(i));
       deadline = std::min(deadline, op.target->Deadline(op));
     }
-    if (ready) context.TrySelect(kAborted);
+    if (ready) context.Abort();
 
     // 4. Park until selected, or until the earliest deadline.
     const uintptr_t selected = context.WaitUntil(deadline);

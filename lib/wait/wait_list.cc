@@ -40,9 +40,9 @@ std::optional<Selection> WaitList::TrySelect() {
     // return before we select it or it unregisters, which needs the lock).
     Context* const context = e->context;
     const uintptr_t operation = e->operation;
-    Selection selection{e->packet, context->unparker()};
+    Selection selection{e->packet, std::nullopt};
     Unlink(*e);
-    if (context->TrySelect(operation)) return selection;
+    if (context->TrySelect(operation, selection.wake)) return selection;
     // Selected by someone else: its thread will unregister the entry,
     // which is a no-op now.
     e = next;
@@ -59,9 +59,9 @@ void WaitList::NotifyObservers() {
     if (e->observer) {
       Context* const context = e->context;
       const uintptr_t operation = e->operation;
-      Unparker unparker = context->unparker();
+      std::optional<Unparker> wake;
       Unlink(*e);
-      if (context->TrySelect(operation)) unparker.Unpark();
+      if (context->TrySelect(operation, wake) && wake) wake->Unpark();
     }
     e = next;
   }
@@ -70,7 +70,7 @@ void WaitList::NotifyObservers() {
 bool WaitList::HasWaiterBesides(const Context& context) const {
   for (const WaitEntry* e = head_; e != nullptr; e = e->next) {
     if (e->context != &context && !e->observer &&
-        e->context->selected() == kWaiting) {
+        IsUnselected(e->context->selected())) {
       return true;
     }
   }
@@ -81,7 +81,8 @@ void WaitList::DisconnectAll() {
   for (const WaitEntry* e = head_; e != nullptr; e = e->next) {
     // Unparking under the owner's lock keeps the context alive: its thread
     // cannot unregister, and so cannot return, until the lock is released.
-    if (e->context->TrySelect(kDisconnected)) e->context->unparker().Unpark();
+    std::optional<Unparker> wake;
+    if (e->context->TrySelect(kDisconnected, wake) && wake) wake->Unpark();
   }
 }
 
@@ -108,7 +109,7 @@ void SyncWaitList::NotifySlow() {
   }
   // Wake outside the lock: the syscall, when the thread sleeps, would
   // otherwise stall everyone else who needs the list.
-  if (selection) selection->unparker.Unpark();
+  if (selection && selection->wake) selection->wake->Unpark();
 }
 
 void SyncWaitList::DisconnectAll() {

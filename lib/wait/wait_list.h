@@ -48,11 +48,11 @@ struct WaitEntry {
 };
 
 // What a selector took out of a list: the packet to complete the hand-off
-// through, and a reference for waking the selected thread after the lock is
-// released.
+// through, and, if the selected thread sleeps, a reference for waking it
+// after the lock is released.
 struct Selection {
   Packet* packet;
-  Unparker unparker;
+  std::optional<Unparker> wake;
 };
 
 // A list of waiting operations, first come first served. Not synchronized:
