@@ -26,7 +26,7 @@ const (
 	impl           = "go"
 	messages       = 200_000   // per throughput run
 	producers      = 4         // where a scenario has several
-	warmupMessages = 10_000    // untimed run before each timed one
+	warmupMessages = 10_000    // untimed run before each timed one (chan and Rust warm their unbounded channels up with all messages; Go has none)
 	rounds         = 100_000   // pingpong round trips
 	rssMessages    = 1_000_000 // queued by the peak RSS child
 	idleChannels   = 10_000    // averaged over for the idle size
