@@ -44,6 +44,7 @@ class List final : public QueueFlavor<List<T>, T> {
     // The one block left, if any: a sender may have installed the first
     // block and then found the channel disconnected, before any claim.
     delete HeadBlock();
+    delete spare_.load(std::memory_order_acquire);
   }
 
   bool IsReady(Operation& op) override {
@@ -181,17 +182,34 @@ class List final : public QueueFlavor<List<T>, T> {
     return index - index / kLap;
   }
 
-  // Frees a fully read block and returns its successor, waiting for the
-  // sender that installs it if it is not linked yet.
-  static Block* AdvanceBlock(Block* block) {
+  // Retires a fully read block and returns its successor, waiting for the
+  // sender that installs it if it is not linked yet. The block becomes the
+  // spare that the next install reuses (the previous spare, if any, is
+  // freed): a channel that streams allocates nothing once it runs, and
+  // its memory stays in cache.
+  Block* AdvanceBlock(Block* block) {
     Backoff backoff;
     Block* next;
     // Acquire pairs with the installer's release store of `next`.
     while ((next = block->next.load(std::memory_order_acquire)) == nullptr) {
       backoff.Snooze();
     }
-    delete block;
+    // Release: our reads of the block happen-before a sender reuses it
+    // (its exchange in NewBlock() acquires).
+    delete spare_.exchange(block, std::memory_order_acq_rel);
     return next;
+  }
+
+  // A block for the next install: the spare, emptied, or a new one.
+  std::unique_ptr<Block> NewBlock() {
+    Block* spare = spare_.exchange(nullptr, std::memory_order_acquire);
+    if (spare == nullptr) return std::make_unique<Block>();
+    // Relaxed: the install publishes the block with release stores.
+    spare->next.store(nullptr, std::memory_order_relaxed);
+    for (Slot& slot : spare->slots) {
+      slot.state.store(0, std::memory_order_relaxed);
+    }
+    return std::unique_ptr<Block>(spare);
   }
 
   // Claims the tail's slot. The common case (the tail's block is there and
@@ -242,7 +260,7 @@ class List final : public QueueFlavor<List<T>, T> {
       // About to take the last slot: allocate the next block before
       // claiming, so the others wait at the sentinel as briefly as possible.
       if (offset + 1 == kBlockCap && next_block == nullptr) {
-        next_block = std::make_unique<Block>();
+        next_block = NewBlock();
       }
       // seq_cst: claims are in the single order the receiver's empty check
       // (a seq_cst load of the tail) reads.
@@ -396,6 +414,9 @@ class List final : public QueueFlavor<List<T>, T> {
   // Claimed by senders with compare-and-swap; marked on disconnection.
   alignas(64) std::atomic<uint64_t> tail_{0};
   std::atomic<Block*> tail_block_{nullptr};
+  // The last block the receiver left, kept for the next install; null if
+  // taken (or none yet). Exchanged once per block by each side.
+  std::atomic<Block*> spare_{nullptr};
   // The first block, set once by the first send.
   std::atomic<Block*> first_block_{nullptr};
 
