@@ -188,5 +188,41 @@ BOOST_AUTO_TEST_CASE(ConcurrentSendersAcrossBlocks) {
   BOOST_TEST(next == std::vector<int>(kSenders, n));
 }
 
+// A channel that streams reuses the blocks its receiver left. A reused
+// block starts empty: after each burst is drained nothing more is there,
+// whatever the block held before, and values queued in a reused block are
+// destroyed with the channel like any others.
+BOOST_AUTO_TEST_CASE(ReusedBlocksStartEmpty) {
+  Counted::Reset();
+  {
+    auto [tx, rx] = Unbounded<Counted>();
+    int next_sent = 0;
+    int next_received = 0;
+    int wrong = 0;
+    // Bursts of 45 cross a block boundary (31 slots) at varying offsets.
+    for (int burst = 0; burst < 200; ++burst) {
+      for (int i = 0; i < 45; ++i) {
+        BOOST_TEST_REQUIRE(tx.Send(Counted(next_sent++)).ok());
+      }
+      for (int i = 0; i < 45; ++i) {
+        RecvResult<Counted> r = rx.TryRecv();
+        BOOST_TEST_REQUIRE(r.ok());
+        if (r->payload() != next_received++) ++wrong;
+      }
+      BOOST_TEST_REQUIRE(rx.TryRecv().status() == Status::kEmpty);
+      BOOST_TEST_REQUIRE(rx.Len() == 0u);
+    }
+    BOOST_TEST(wrong == 0);
+    for (int i = 0; i < 40; ++i) {
+      BOOST_TEST_REQUIRE(tx.Send(Counted(next_sent++)).ok());
+    }
+    BOOST_TEST(Counted::live() == 40);
+  }
+  BOOST_TEST(Counted::live() == 0);
+  BOOST_TEST(Counted::errors() == 0);
+  BOOST_TEST(Counted::constructed() == Counted::destroyed());
+  Counted::Reset();
+}
+
 }  // namespace
 }  // namespace chan::testing
