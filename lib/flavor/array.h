@@ -205,8 +205,8 @@ class Array final : public QueueFlavor<Array<T>, T> {
   }
 
   // Claims the tail's slot. The common case (the slot is free at this lap
-  // and the claim succeeds) is inline, in the caller's one virtual call; the
-  // rest is out of line.
+  // and the claim succeeds) is inline, so that it compiles into the
+  // handle's fast path (fast_path.h); the rest is out of line.
   bool StartSend(Token& token) {
     uint64_t tail = tail_.load(std::memory_order_relaxed);
     if ((tail & mark_bit_) == 0) {

@@ -213,8 +213,8 @@ class List final : public QueueFlavor<List<T>, T> {
   }
 
   // Claims the tail's slot. The common case (the tail's block is there and
-  // the slot is not its last) is inline, in the caller's one virtual call;
-  // the rest is out of line.
+  // the slot is not its last) is inline, so that it compiles into the
+  // handle's fast path (fast_path.h); the rest is out of line.
   bool StartSend(Token& token) {
     // Acquire on both loads, as in StartSendSlow(); a block loaded after a
     // concurrent install is caught by the compare-and-swap, which fails.

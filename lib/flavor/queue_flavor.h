@@ -1,7 +1,7 @@
 // What the two queue flavors (array, list) share: a reservation is a slot,
 // claimed by StartSend() or StartRecv() and completed by WriteSlot() or
 // ReadSlot(), so a send or receive that does not wait needs no Operation,
-// only a Token, and one virtual call.
+// only a Token, and one call (direct from the handles: see fast_path.h).
 //
 // Derived provides, with this class as a friend:
 //   bool StartSend(Token&);  bool StartRecv(Token&);
