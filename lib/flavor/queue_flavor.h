@@ -4,9 +4,10 @@
 // only a Token, and one call (direct from the handles: see fast_path.h).
 //
 // Derived provides, with this class as a friend:
-//   bool StartSend(Token&);  bool StartRecv(Token&);
-//   void WriteSlot(Token&, T&);  void ReadSlot(const Token&,
-//   std::optional<T>&);
+//   bool StartSend(Token&);
+//   bool StartRecv(Token&);
+//   void WriteSlot(Token&, T&);
+//   void ReadSlot(const Token&, std::optional<T>&);
 #ifndef CHAN_LIB_FLAVOR_QUEUE_FLAVOR_H_
 #define CHAN_LIB_FLAVOR_QUEUE_FLAVOR_H_
 

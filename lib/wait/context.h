@@ -92,6 +92,15 @@ class Context {
     return false;
   }
 
+  // TrySelect() for a caller that wakes the thread at once, still holding
+  // what keeps the context alive (the list's lock, the stop callback).
+  bool TrySelectAndWake(uintptr_t selection) {
+    std::optional<Unparker> wake;
+    if (!TrySelect(selection, wake)) return false;
+    if (wake) wake->Unpark();
+    return true;
+  }
+
   // The owner gives up its wait (deadline, or an operation found ready),
   // unless someone selected it first. Returns whether it did.
   bool Abort() {

@@ -42,10 +42,7 @@ class StopOperation final : public Selectable {
   struct Wake {
     Context* context;
     uintptr_t id;
-    void operator()() const {
-      std::optional<Unparker> wake;
-      if (context->TrySelect(id, wake) && wake) wake->Unpark();
-    }
+    void operator()() const { context->TrySelectAndWake(id); }
   };
 
   std::stop_token token_;

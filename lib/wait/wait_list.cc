@@ -59,9 +59,8 @@ void WaitList::NotifyObservers() {
     if (e->observer) {
       Context* const context = e->context;
       const uintptr_t operation = e->operation;
-      std::optional<Unparker> wake;
       Unlink(*e);
-      if (context->TrySelect(operation, wake) && wake) wake->Unpark();
+      context->TrySelectAndWake(operation);
     }
     e = next;
   }
@@ -81,8 +80,7 @@ void WaitList::DisconnectAll() {
   for (const WaitEntry* e = head_; e != nullptr; e = e->next) {
     // Unparking under the owner's lock keeps the context alive: its thread
     // cannot unregister, and so cannot return, until the lock is released.
-    std::optional<Unparker> wake;
-    if (e->context->TrySelect(kDisconnected, wake) && wake) wake->Unpark();
+    e->context->TrySelectAndWake(kDisconnected);
   }
 }
 
