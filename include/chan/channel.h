@@ -346,6 +346,15 @@ class Receiver {
   // into the caller.
   [[gnu::noinline]] void RecvWaiting(absl::Time deadline,
                                      RecvResult<T>& result) {
+    if (std::optional<internal::Attempt> attempt =
+            flavor_->RecvWaiting(deadline, result.storage())) {
+      if (*attempt == internal::Attempt::kWouldBlock) {
+        result.set_status(Status::kTimeout);
+      } else {
+        Settle(*attempt, result);
+      }
+      return;
+    }
     internal::Operation op(flavor_, internal::OpKind::kRecv);
     op.packet.value = &result.storage();  // Where a sender puts its value.
     internal::WaitOptions options;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 
+#include "absl/time/time.h"
 #include "lib/wait/operation.h"
 
 namespace chan::internal {
@@ -49,6 +50,15 @@ class Flavor : public Selectable {
     if (op.token.disconnected) return Attempt::kDisconnected;
     Read(op, out);
     return Attempt::kDone;
+  }
+
+  // A receive that waits until `deadline`, for a flavor with a faster way
+  // for its one receiver to wait than the general loop (the rendezvous
+  // lane): kDone with the value in `out`, kDisconnected, or kWouldBlock once
+  // the deadline passed. nullopt: the flavor has none; use Wait().
+  virtual std::optional<Attempt> RecvWaiting(absl::Time /*deadline*/,
+                                             std::optional<T>& /*out*/) {
+    return std::nullopt;
   }
 
   // Completes a receive that TryReserve() reserved (and that is neither
@@ -117,8 +127,10 @@ class Flavor : public Selectable {
     }
   }
 
-  const FlavorKind kind_;
+  // The word first and the bytes last, so that a flavor's own one-byte
+  // members can share the bytes' padding.
   std::atomic<size_t> senders_{1};
+  const FlavorKind kind_;
   std::atomic<bool> released_one_side_{false};
 };
 

@@ -10,42 +10,50 @@ Context& Context::ForThisThread() {
   return context;
 }
 
-uintptr_t Context::WaitUntil(absl::Time deadline) {
+uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,
+                    absl::Time deadline) {
   // Spin, then yield, for about as long as parking would cost (see
-  // Backoff::kWaitSteps): a partner that is running selects us well within
-  // that, and then no syscall is made on either side.
+  // Backoff::kWaitSteps): a partner that is running ends the wait well
+  // within that, and then no syscall is made on either side. Acquire, here
+  // and below: pairs with the waker's release, so that what it did before
+  // (filled a packet, disconnected a channel) is visible to the owner.
   Backoff backoff(Backoff::kWaitSteps);
-  while (!backoff.IsCompleted()) {
-    const uintptr_t s = selected();
-    if (s != kWaiting) return s;
+  uintptr_t expected = word.load(std::memory_order_acquire);
+  while (expected == kWaiting && !backoff.IsCompleted()) {
     backoff.Poll();
+    expected = word.load(std::memory_order_acquire);
   }
 
-  // Announce the sleep. A selector that got in first still found kWaiting
-  // and will not wake us; then this fails and we return its selection.
-  // From here on a selector finds kSleeping and unparks us.
-  uintptr_t expected = kWaiting;
-  if (!selected_.compare_exchange_strong(expected, kSleeping,
-                                         std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {
+  // Announce the sleep. A waker that got in first still found kWaiting and
+  // will not wake us; then this fails and we return what it stored. From
+  // here on a waker finds kSleeping and unparks us.
+  if (expected == kWaiting &&
+      !word.compare_exchange_strong(expected, kSleeping,
+                                    std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
     return expected;
   }
 
-  // Park. A token may be left over from an earlier wait whose selector
-  // unparked us late, so a return from Park() proves nothing: only the
-  // selection word counts.
-  Parker& parker = parker_;
+  // Park. A token may be left over from an earlier wait whose waker
+  // unparked us late, so a return from Park() proves nothing: only the word
+  // counts.
   for (;;) {
-    const uintptr_t s = selected();
+    const uintptr_t s = word.load(std::memory_order_acquire);
     if (s != kSleeping) return s;
     if (deadline == absl::InfiniteFuture()) {
       parker.Park();
     } else if (!parker.ParkUntil(deadline) && absl::Now() >= deadline) {
-      // Timed out. Abort, unless someone selected us in the meantime.
-      if (Abort()) return kAborted;
-      return selected();
+      return word.load(std::memory_order_acquire);
     }
   }
+}
+
+uintptr_t Context::WaitUntil(absl::Time deadline) {
+  const uintptr_t s = AwaitWord(selected_, parker_, deadline);
+  if (!IsUnselected(s)) return s;
+  // Timed out. Abort, unless someone selected us in the meantime.
+  if (Abort()) return kAborted;
+  return selected();
 }
 
 }  // namespace chan::internal

@@ -128,6 +128,13 @@ class Context {
   // to arrive does not cost a futex round trip.
   uintptr_t WaitUntil(absl::Time deadline);
 
+  // For a word that, like the selection word, another thread wakes this
+  // thread through (see AwaitWord()).
+  Parker& parker() { return parker_; }
+  // A reference for waking this context's thread; take it before the thread
+  // can return, as TrySelect() does.
+  const Unparker& unparker() const { return unparker_; }
+
  private:
   // Moved off kWaiting by TrySelect() from any thread, or by the owner
   // (to kSleeping, kAborted); reset by the owner only.
@@ -135,6 +142,17 @@ class Context {
   Parker parker_;
   Unparker unparker_;
 };
+
+// The waiting half of the sleep handshake that a context's selection word
+// follows, for any word that follows it: kWaiting while its owner waits
+// awake, kSleeping once the owner parks, anything else once another thread
+// ended the wait (and unparked the owner if it found kSleeping). Spins
+// briefly while the word is kWaiting, moves it to kSleeping and parks on
+// `parker` until it changes or `deadline` passes. Returns the value that
+// ended the wait, or kSleeping at the deadline: withdrawing is then the
+// caller's move, by a compare-and-swap that a waker may win.
+uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,
+                    absl::Time deadline);
 
 }  // namespace chan::internal
 

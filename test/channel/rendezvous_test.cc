@@ -251,6 +251,48 @@ BOOST_AUTO_TEST_CASE(PingPong) {
   BOOST_TEST(pong_rx.Recv().status() == Status::kDisconnected);
 }
 
+// A receive that has waited long enough to park is completed by a plain
+// send and by a select's send case alike, both for a value small enough to
+// travel inside the channel (int) and for one that moves straight into the
+// receiver (MoveCount), which still moves exactly once.
+BOOST_AUTO_TEST_CASE(ParkedReceiverIsCompletedBySendsAndSelects) {
+  auto [int_tx, int_rx] = Bounded<int>(0);
+  auto [mc_tx, mc_rx] = Bounded<MoveCount>(0);
+  const int kRounds = 6;
+  std::thread sender([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      // Longer than a waiting receiver spins before it parks.
+      std::this_thread::sleep_for(5ms);
+      const bool use_select = i % 2 == 1;
+      if (use_select) {
+        int v = i;
+        Select().Send(int_tx, v, [] {}).Wait();
+      } else {
+        (void)int_tx.Send(i);
+      }
+      std::this_thread::sleep_for(5ms);
+      if (use_select) {
+        MoveCount m(i);
+        Select().Send(mc_tx, m, [] {}).Wait();
+      } else {
+        (void)mc_tx.Send(MoveCount(i));
+      }
+    }
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    BOOST_TEST_CONTEXT("round " << i) {
+      RecvResult<int> r = int_rx.Recv();
+      BOOST_TEST_REQUIRE(r.ok());
+      BOOST_TEST(*r == i);
+      RecvResult<MoveCount> m = mc_rx.Recv();
+      BOOST_TEST_REQUIRE(m.ok());
+      BOOST_TEST(m->id == i);
+      BOOST_TEST(m->moves == 1);
+    }
+  }
+  sender.join();
+}
+
 // The receiver takes the value from a waiting sender and its move throws:
 // the exception reaches the receiver, the sender keeps waiting with its
 // value, and the next receive gets it.
