@@ -7,18 +7,20 @@
 // moves the value after releasing it, so no user code ever runs under it.
 //
 // A blocking receive (not a select) waits in the channel's lane instead of
-// the receivers' list: one word in the channel object, next to the lock.
-// The receiver arms the lane under the lock; a sender claims it by one
+// the receivers' list: one word in the channel object, beside the lock. The
+// receiver arms the lane under the lock; a sender claims it by one
 // compare-and-swap, without the lock, leaves its value and marks the lane
-// full. A small trivially copyable value is left in the lane itself, so
-// that the whole hand-off is one cache line each way; any other value
-// moves once, straight into the receiver's storage, at the cost of the
-// receiver's line as well. The
-// word follows the context's sleep handshake (kWaiting, kSleeping; see
-// AwaitWord()), so the receiver spins, parks and is woken exactly as a select
-// is, but a hand-off touches one cache line where the lists touch three (the
-// lock, the waiter's entry, its context). Only the one receiver ever waits
-// there, which is why it needs no list.
+// full. A small trivially copyable value is left in the lane itself, beside
+// the word; any other value moves once, straight into the receiver's
+// storage, at the cost of the receiver's cache line as well. The word
+// follows the context's sleep handshake (kWaiting, kSleeping; see
+// AwaitWord()), so the receiver spins, parks and is woken exactly as a
+// select is, but a hand-off touches the lane where the lists touch three
+// lines (the lock, the waiter's entry, its context). Only the one receiver
+// ever waits there, which is why it needs no list. A claimer that cannot
+// complete (its move threw, or its select dropped the operation) does not
+// hand the lane back: it ends the wait with kLaneDeclined, and the receiver
+// starts over under the lock, where it sees whatever changed meanwhile.
 #ifndef CHAN_LIB_FLAVOR_ZERO_H_
 #define CHAN_LIB_FLAVOR_ZERO_H_
 
@@ -41,9 +43,10 @@ namespace chan::internal {
 // lane, awake) and kSleeping (it waits parked).
 enum : uintptr_t {
   kLaneIdle = kFirstOperation,  // No receiver waits in the lane.
-  kLaneFilling,  // A sender claimed the lane and moves its value in.
-  kLaneFull,     // The value is in the lane, for the receiver to take.
-  kLaneClosed,   // The channel disconnected while the receiver waited.
+  kLaneFilling,                 // A sender (or Disconnect()) claimed the lane.
+  kLaneFull,      // The value is in the lane, for the receiver to take.
+  kLaneDeclined,  // The claiming sender gave up: the receiver starts over.
+  kLaneClosed,    // The channel disconnected while the receiver waited.
 };
 
 template <class T>
@@ -61,17 +64,22 @@ class Zero final : public Flavor<T> {
                                      std::optional<T>& out) override {
     Context& self = Context::ForThisThread();
     for (;;) {
+      // Read before the lock, and only for a finite deadline; checked only
+      // if nothing is ready, so that what is ready at the deadline is taken.
+      const bool expired =
+          deadline != absl::InfiniteFuture() && absl::Now() >= deadline;
       Operation op(this, OpKind::kRecv);
       {
         SpinLockGuard guard(lock_);
         if (!ReserveLocked(op)) {
+          if (expired) return Attempt::kWouldBlock;
           // Nobody to pair with: wait in the lane. Armed under the lock,
           // so that a sender registering after this sees it (ReadyLocked)
           // and one registered before was paired with above. Release:
-          // publishes lane_waiter_ and lane_out_ to the sender whose claim
+          // publishes lane_waiter_ and lane_slot_ to the sender whose claim
           // acquires.
           lane_waiter_ = &self;
-          if constexpr (!kValueInLane) lane_out_ = &out;
+          if constexpr (!kValueInLane) lane_slot_ = &out;
           lane_.store(kWaiting, std::memory_order_release);
           senders_.NotifyObservers();
         }
@@ -81,21 +89,22 @@ class Zero final : public Flavor<T> {
         Read(op, out);
         return Attempt::kDone;
       }
+      // Relaxed stores of kLaneIdle below: the word publishes nothing to
+      // anyone then, and no sender can claim the lane before it is armed
+      // again, under the lock.
       switch (AwaitLane(self, deadline)) {
         case kLaneFull:
-          // Acquire (in AwaitLane) saw the sender's release: the value
-          // is in `out`, or in the lane, to be copied out (which cannot
-          // throw). Relaxed: kLaneIdle publishes nothing, and no
-          // sender can claim the lane before it is armed again.
-          if constexpr (kValueInLane) {
-            out.emplace(
-                std::move(*std::launder(reinterpret_cast<T*>(lane_value_))));
-          }
+          // AwaitLane's acquire saw the sender's release: the value is in
+          // `out`, or in the lane, to be moved out (which cannot throw).
+          if constexpr (kValueInLane) out.emplace(std::move(*LaneValue()));
           lane_.store(kLaneIdle, std::memory_order_relaxed);
           return Attempt::kDone;
+        case kLaneDeclined:
         case kLaneClosed:
+          // Start over under the lock: a sender may have registered while
+          // the lane was claimed, or the channel disconnected.
           lane_.store(kLaneIdle, std::memory_order_relaxed);
-          continue;  // Reports the disconnection under the lock.
+          continue;
         default:
           return Attempt::kWouldBlock;  // Withdrawn at the deadline.
       }
@@ -134,7 +143,7 @@ class Zero final : public Flavor<T> {
 
   void Abandon(Operation& op) override {
     if (op.token.slot == &lane_) {
-      ReleaseLane(op);
+      DeclineLane(op);
     } else if (op.token.slot != nullptr) {
       Finish(op, Packet::kDeclined);
     }
@@ -213,13 +222,13 @@ class Zero final : public Flavor<T> {
            Partners(op).HasWaiterBesides(self);
   }
 
-  // Claims the lane for a send, if a receiver waits in it: the lane is the
-  // sender's until it marks it full (or gives it back). op.token.stamp
-  // keeps the state it was claimed from, to give back or to know whether
-  // the receiver sleeps.
+  // Claims the lane, if a receiver waits in it: the lane is the claimer's
+  // until it ends the wait (EndLaneWait()). op.token.stamp keeps the state
+  // it was claimed from, to know whether the receiver sleeps.
   bool ClaimLane(Operation& op) {
-    // Acquire on success: pairs with the arming release, so lane_waiter_
-    // and lane_out_ are the receiver's.
+    // Acquire on success: pairs with the arming release (continued by the
+    // receiver's move to kSleeping), so lane_waiter_ and lane_slot_ are
+    // the receiver's.
     uintptr_t state = lane_.load(std::memory_order_relaxed);
     while (IsUnselected(state)) {
       if (lane_.compare_exchange_weak(state, kLaneFilling,
@@ -233,58 +242,73 @@ class Zero final : public Flavor<T> {
     return false;
   }
 
-  // Completes a claimed lane: the value moves into the receiver's storage,
-  // then the release store hands it over. A sleeping receiver is woken
-  // through a reference taken before the store, after which it may return.
-  // If the move throws, the lane goes back to the receiver, which waits on.
-  void FillLane(Operation& op, T& value) {
-    if constexpr (kValueInLane) {
-      ::new (static_cast<void*>(lane_value_)) T(std::move(value));
-    } else {
-      try {
-        lane_out_->emplace(std::move(value));
-      } catch (...) {
-        ReleaseLane(op);
-        throw;
-      }
-    }
+  // Ends the receiver's wait in a lane we claimed from `claimed_from`, with
+  // kLaneFull, kLaneDeclined or kLaneClosed. The receiver cannot return
+  // while the lane is claimed, so its context is alive until the store;
+  // if it sleeps, the reference to wake it is taken before the store, after
+  // which it may return and its thread exit. Release: pairs with the
+  // receiver's acquire, so that the value (or whatever a failed move left
+  // in its storage) is written before it looks.
+  void EndLaneWait(uintptr_t claimed_from, uintptr_t end) {
     std::optional<Unparker> wake;
-    if (op.token.stamp == kSleeping) wake.emplace(lane_waiter_->unparker());
-    lane_.store(kLaneFull, std::memory_order_release);
+    if (claimed_from == kSleeping) wake.emplace(lane_waiter_->unparker());
+    lane_.store(end, std::memory_order_release);
     if (wake) wake->Unpark();
   }
 
-  // Gives a claimed lane back as it was found, receiver awake or asleep.
-  // Release: nothing of ours is in the lane, but the receiver's acquire
-  // load must not see the word move back before our claim.
-  void ReleaseLane(Operation& op) {
-    lane_.store(op.token.stamp, std::memory_order_release);
+  // Completes a claimed lane: the value moves into the lane or into the
+  // receiver's storage, then the receiver is told. If the move throws, the
+  // lane is declined and the exception propagates; the value stays ours.
+  void FillLane(Operation& op, T& value) {
+    if constexpr (kValueInLane) {
+      ::new (static_cast<void*>(lane_slot_.bytes)) T(std::move(value));
+    } else {
+      try {
+        lane_slot_->emplace(std::move(value));
+      } catch (...) {
+        DeclineLane(op);
+        throw;
+      }
+    }
+    EndLaneWait(op.token.stamp, kLaneFull);
+  }
+
+  // Gives up a claimed lane: the receiver starts over (see the top).
+  void DeclineLane(Operation& op) {
+    EndLaneWait(op.token.stamp, kLaneDeclined);
     op.token.slot = nullptr;
   }
 
-  // Waits, in the lane, for a sender's value, a disconnection or the
-  // deadline; returns kLaneFull, kLaneClosed, or kLaneIdle once withdrawn.
+  // Waits, in the lane, until a claimer ends the wait or the deadline
+  // passes; returns the claimer's kLaneFull, kLaneDeclined or kLaneClosed,
+  // or kLaneIdle once withdrawn at the deadline.
   uintptr_t AwaitLane(Context& self, absl::Time deadline) {
-    for (;;) {
-      uintptr_t state = AwaitWord(lane_, self.parker(), deadline);
-      if (IsUnselected(state)) {
-        // The deadline passed: withdraw, unless a sender claimed the lane.
-        if (lane_.compare_exchange_strong(state, kLaneIdle,
-                                          std::memory_order_acquire,
-                                          std::memory_order_acquire)) {
-          return kLaneIdle;
-        }
-      }
-      // A claiming sender is mid-move (or gives the lane back): a move
-      // does not block, so wait for it without a deadline.
-      Backoff backoff;
-      while (state == kLaneFilling) {
-        backoff.Poll();
-        state = lane_.load(std::memory_order_acquire);
-      }
-      if (state == kLaneFull || state == kLaneClosed) return state;
-      // Given back: wait again, asleep if we were.
+    // Only a claimer moves the word off kWaiting and kSleeping (besides
+    // our own move to kSleeping), so AwaitWord() returns either at the
+    // deadline or with the lane claimed or done.
+    uintptr_t state = AwaitWord(lane_, self.parker(), deadline);
+    // At the deadline, withdraw, unless a claimer gets in first. Acquire
+    // (needed on failure only, which C++ does not let be the stronger): the
+    // state found may be the claimer's last store.
+    if (IsUnselected(state) && lane_.compare_exchange_strong(
+                                   state, kLaneIdle, std::memory_order_acquire,
+                                   std::memory_order_acquire)) {
+      return kLaneIdle;
     }
+    // Claimed: the claimer may write into our storage until it ends the
+    // wait, so we wait for that past the deadline, as for a packet. A
+    // sender's claim ends within its move; a dynamic select's lasts until
+    // its chosen operation is completed or dropped.
+    Backoff backoff;
+    while (state == kLaneFilling) {
+      backoff.Poll();
+      state = lane_.load(std::memory_order_acquire);
+    }
+    return state;
+  }
+
+  T* LaneValue() {
+    return std::launder(reinterpret_cast<T*>(lane_slot_.bytes));
   }
 
   // The list an operation waits in, and the list its partners wait in.
@@ -319,48 +343,49 @@ class Zero final : public Flavor<T> {
     CloseLane();
   }
 
-  // Ends a wait in the lane with kLaneClosed. Needs lock_, under which the
-  // lane is armed. The lane is never claimed here: a claiming sender holds
-  // a sender, so the last one is not leaving, and a closing receiver is not
-  // waiting. A sleeping receiver is unparked through a reference taken
-  // before the store, as TrySelect() does. Release: pairs with the
-  // receiver's acquire, which then sees disconnected_.
+  // Ends a wait in the lane with kLaneClosed, claiming the lane first as a
+  // sender would, so that the receiver cannot leave while we read its
+  // context. Needs lock_ (with disconnected_ set), under which the lane is
+  // armed. A lane claimed by someone else is left to them: their end of the
+  // wait sends the receiver back under the lock, where it sees
+  // disconnected_.
   void CloseLane() {
-    uintptr_t state = lane_.load(std::memory_order_relaxed);
-    while (IsUnselected(state)) {
-      std::optional<Unparker> wake;
-      if (state == kSleeping) wake.emplace(lane_waiter_->unparker());
-      if (lane_.compare_exchange_weak(state, kLaneClosed,
-                                      std::memory_order_release,
-                                      std::memory_order_relaxed)) {
-        if (wake) wake->Unpark();
-        return;
-      }
-    }
+    Operation op(this, OpKind::kSend);
+    if (ClaimLane(op)) EndLaneWait(op.token.stamp, kLaneClosed);
   }
 
-  // The one-byte members first, where they fill the base's tail padding:
-  // an idle channel is as small as the layout allows.
+  // The lane's own storage for a value, if kValueInLane.
+  struct LaneStorage {
+    alignas(T) unsigned char bytes[sizeof(T)];
+  };
+
+  // The one-byte members first, where they fill the base's tail padding,
+  // so that an idle channel is as small as the layout allows; then the
+  // lane, so that the lock, the lane word and its value are 30 bytes and
+  // share a cache line in three of the four ways a 16-byte aligned
+  // allocation can fall.
   SpinLock lock_;
   // Written under lock_; atomic so that IsDisconnected() needs no lock.
   std::atomic<bool> disconnected_{false};
-  WaitList senders_;    // Guarded by lock_.
-  WaitList receivers_;  // Guarded by lock_: selects that receive.
 
   // The lane. Invariant: it leaves kLaneIdle only under lock_, by the
-  // receiver (to kWaiting); leaves kWaiting or kSleeping by the receiver
-  // (to kSleeping, or back to kLaneIdle at its deadline), by one sender's
-  // claim (to kLaneFilling) or by Disconnect() (to kLaneClosed); leaves
-  // kLaneFilling only by the claiming sender (to kLaneFull, or back); and
-  // returns to kLaneIdle only by the receiver. Its pointers are the
-  // receiver's while it is armed: set before arming, read by the claimer.
+  // receiver (to kWaiting); leaves kWaiting or kSleeping only by the
+  // receiver (to kSleeping, or to kLaneIdle at its deadline) or by one
+  // claim (to kLaneFilling: a sender's, or Disconnect()'s); leaves
+  // kLaneFilling only by its claimer (to kLaneFull, kLaneDeclined or
+  // kLaneClosed); and returns to kLaneIdle only by the receiver. So the
+  // receiver never sees the lane armed again once it was claimed, and
+  // everything that happened meanwhile it sees under the lock. The other
+  // members are the receiver's while the lane is armed: written before
+  // arming, read by the claimer.
   std::atomic<uintptr_t> lane_{kLaneIdle};
   Context* lane_waiter_ = nullptr;  // Whom to wake.
-  union {
-    std::optional<T>* lane_out_ = nullptr;  // Where the value lands, or...
-    // ...where it waits, if kValueInLane: holds a T while kLaneFull.
-    alignas(T) unsigned char lane_value_[kValueInLane ? sizeof(T) : 1];
-  };
+  // Where the value goes: the lane's own storage, which holds a T while
+  // kLaneFull, or the receiver's.
+  std::conditional_t<kValueInLane, LaneStorage, std::optional<T>*> lane_slot_{};
+
+  WaitList senders_;    // Guarded by lock_.
+  WaitList receivers_;  // Guarded by lock_: selects that receive.
 };
 
 }  // namespace chan::internal

@@ -146,9 +146,10 @@ class Context {
 // The waiting half of the sleep handshake that a context's selection word
 // follows, for any word that follows it: kWaiting while its owner waits
 // awake, kSleeping once the owner parks, anything else once another thread
-// ended the wait (and unparked the owner if it found kSleeping). Spins
-// briefly while the word is kWaiting, moves it to kSleeping and parks on
-// `parker` until it changes or `deadline` passes. Returns the value that
+// ended the wait (and unparked the owner if it found kSleeping). Only the
+// owner moves the word to kSleeping, and nobody moves it back to kWaiting.
+// Spins briefly while the word is kWaiting, moves it to kSleeping and parks
+// on `parker` until it changes or `deadline` passes. Returns the value that
 // ended the wait, or kSleeping at the deadline: withdrawing is then the
 // caller's move, by a compare-and-swap that a waker may win.
 uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,

@@ -495,6 +495,95 @@ BOOST_AUTO_TEST_CASE(DroppedRendezvousSendLeavesTheReceiverWaiting) {
   BOOST_TEST(*value == 1);
 }
 
+// A blocking receive waits in the rendezvous channel's lane; a select's
+// send claims it and is dropped while a plain sender blocks. The receiver
+// must then pair with that sender rather than wait on alone.
+BOOST_AUTO_TEST_CASE(DroppedSendLetsASenderThatBlockedMeanwhileThrough) {
+  auto [tx, rx] = Bounded<int>(0);
+  Sender<int> other = tx;
+  RecvResult<int> got;
+  std::thread receiver([&, rx = std::move(rx)]() mutable {
+    got = rx.RecvFor(kGenerous);
+  });
+  absl::SleepFor(kSettle);  // The receiver waits (parked).
+  std::optional<SendResult<int>> sent;
+  std::thread sender;
+  int value = 1;
+  {
+    DynamicSelect select;
+    select.AddSend(tx, value);
+    SelectedOperation op = select.Select();  // Claims the receiver.
+    sender = std::thread([&] { sent = other.SendFor(7, kGenerous); });
+    absl::SleepFor(kSettle);  // The sender finds no receiver and blocks.
+    // Dropped here.
+  }
+  receiver.join();
+  sender.join();
+  BOOST_REQUIRE(got.ok());
+  BOOST_TEST(*got == 7);
+  BOOST_REQUIRE(sent.has_value());
+  BOOST_TEST(sent->ok());
+  BOOST_TEST(value == 1);
+}
+
+// The last sender leaves while a select's send holds the waiting receiver;
+// once that operation is dropped, the receiver reports the disconnection.
+BOOST_AUTO_TEST_CASE(DisconnectionWhileASelectHoldsTheReceiverReachesIt) {
+  auto [tx0, rx] = Bounded<int>(0);
+  std::optional<Sender<int>> tx(std::move(tx0));
+  RecvResult<int> got;
+  std::thread receiver([&, rx = std::move(rx)]() mutable {
+    got = rx.RecvFor(kGenerous);
+  });
+  absl::SleepFor(kSettle);
+  int value = 1;
+  {
+    DynamicSelect select;
+    select.AddSend(*tx, value);
+    SelectedOperation op = select.Select();
+    tx.reset();  // The last sender.
+  }
+  receiver.join();
+  BOOST_TEST(got.status() == Status::kDisconnected);
+}
+
+// Selects that claim the waiting receiver and drop the operation, over and
+// over, never make a receive without a deadline report a timeout, and the
+// values sent afterwards all arrive.
+BOOST_AUTO_TEST_CASE(DroppedSendsNeverTimeOutAReceiveWithoutDeadline) {
+  const int kValues = 20;
+  auto [tx, rx] = Bounded<int>(0);
+  std::atomic<int> timeouts{0};
+  std::vector<int> received;
+  std::thread receiver([&, rx = std::move(rx)]() mutable {
+    for (;;) {
+      RecvResult<int> r = rx.Recv();
+      if (r.status() == Status::kTimeout) {
+        timeouts.fetch_add(1);
+        continue;
+      }
+      if (!r) return;
+      received.push_back(*r);
+    }
+  });
+  const absl::Time until = absl::Now() + absl::Milliseconds(300);
+  int drops = 0;
+  int value = -1;
+  while (absl::Now() < until) {
+    DynamicSelect select;
+    select.AddSend(tx, value);
+    if (select.TrySelect().has_value()) ++drops;  // Dropped at once.
+  }
+  for (int i = 0; i < kValues; ++i) BOOST_TEST(tx.Send(i).ok());
+  { Sender<int> drop = std::move(tx); }
+  receiver.join();
+  BOOST_TEST(timeouts.load() == 0);
+  BOOST_TEST_MESSAGE("claimed and dropped " << drops << " times");
+  std::vector<int> expected(kValues);
+  for (int i = 0; i < kValues; ++i) expected[i] = i;
+  BOOST_TEST(received == expected, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(RendezvousSendTakenByAnArrivingReceiverCompletes) {
   // The select blocks first; the receiver arrives later and takes the
   // value. Completing the selected send reports it as sent.
