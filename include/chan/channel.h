@@ -269,6 +269,9 @@ class Receiver {
   }
 
   // Receives, blocking at most `timeout` / until `deadline`: kTimeout then.
+  // One exception, on a rendezvous channel: once a DynamicSelect has chosen
+  // a send to this waiting receive, the receive waits, past the deadline if
+  // need be, until that operation is completed or dropped.
   RecvResult<T> RecvFor(absl::Duration timeout) {
     return RecvImpl(DeadlineAfter(timeout), "Receiver::RecvFor");
   }

@@ -74,8 +74,10 @@ class Zero final : public Flavor<T> {
         if (!ReserveLocked(op)) {
           if (expired) return Attempt::kWouldBlock;
           // Nobody to pair with: wait in the lane. Armed under the lock,
-          // so that a sender registering after this sees it (ReadyLocked)
-          // and one registered before was paired with above. Release:
+          // so that a sender registering after this sees it (ReadyLocked);
+          // one registered before was paired with above, unless it was
+          // already selected elsewhere or aborting (it then retries and
+          // finds the lane) or only observes (woken just below). Release:
           // publishes lane_waiter_ and lane_slot_ to the sender whose claim
           // acquires.
           lane_waiter_ = &self;
@@ -288,8 +290,8 @@ class Zero final : public Flavor<T> {
     // deadline or with the lane claimed or done.
     uintptr_t state = AwaitWord(lane_, self.parker(), deadline);
     // At the deadline, withdraw, unless a claimer gets in first. Acquire
-    // (needed on failure only, which C++ does not let be the stronger): the
-    // state found may be the claimer's last store.
+    // (needed on failure only; GCC rejects a failure order stronger than
+    // the success order): the state found may be the claimer's last store.
     if (IsUnselected(state) && lane_.compare_exchange_strong(
                                    state, kLaneIdle, std::memory_order_acquire,
                                    std::memory_order_acquire)) {
@@ -361,9 +363,9 @@ class Zero final : public Flavor<T> {
 
   // The one-byte members first, where they fill the base's tail padding,
   // so that an idle channel is as small as the layout allows; then the
-  // lane, so that the lock, the lane word and its value are 30 bytes and
-  // share a cache line in three of the four ways a 16-byte aligned
-  // allocation can fall.
+  // lane, so that for values of up to 8 bytes the lock, the lane word, the
+  // waiter and the value take 30 bytes and share a cache line in three of
+  // the four ways a 16-byte aligned allocation can fall.
   SpinLock lock_;
   // Written under lock_; atomic so that IsDisconnected() needs no lock.
   std::atomic<bool> disconnected_{false};
@@ -375,9 +377,11 @@ class Zero final : public Flavor<T> {
   // kLaneFilling only by its claimer (to kLaneFull, kLaneDeclined or
   // kLaneClosed); and returns to kLaneIdle only by the receiver. So the
   // receiver never sees the lane armed again once it was claimed, and
-  // everything that happened meanwhile it sees under the lock. The other
-  // members are the receiver's while the lane is armed: written before
-  // arming, read by the claimer.
+  // everything that happened meanwhile it sees under the lock.
+  // lane_waiter_, and lane_slot_ where it points to the receiver's storage,
+  // are written by the receiver before arming and read by the claimer; a
+  // value kept in the lane is written by the claimer before kLaneFull and
+  // read by the receiver after.
   std::atomic<uintptr_t> lane_{kLaneIdle};
   Context* lane_waiter_ = nullptr;  // Whom to wake.
   // Where the value goes: the lane's own storage, which holds a T while

@@ -147,7 +147,8 @@ class Context {
 // follows, for any word that follows it: kWaiting while its owner waits
 // awake, kSleeping once the owner parks, anything else once another thread
 // ended the wait (and unparked the owner if it found kSleeping). Only the
-// owner moves the word to kSleeping, and nobody moves it back to kWaiting.
+// owner moves the word to kSleeping, and within one wait nobody moves it
+// back to kWaiting.
 // Spins briefly while the word is kWaiting, moves it to kSleeping and parks
 // on `parker` until it changes or `deadline` passes. Returns the value that
 // ended the wait, or kSleeping at the deadline: withdrawing is then the

@@ -1,5 +1,8 @@
 // A test-and-test-and-set spin lock for the waiter lists' short critical
-// sections: a few pointer moves, never user code, never a syscall.
+// sections: a few pointer moves, never user code. The only syscall under
+// it is the futex wake of a sleeping thread that disconnection or an
+// observer notification wakes at once, where the thread's context must
+// stay alive until it is woken.
 #ifndef CHAN_LIB_WAIT_SPIN_LOCK_H_
 #define CHAN_LIB_WAIT_SPIN_LOCK_H_
 
