@@ -54,7 +54,7 @@ class Zero final : public Flavor<T> {
  public:
   bool TryReserve(Operation& op) override {
     // A receiver waiting in the lane is claimed without the lock.
-    if (op.kind == OpKind::kSend && ClaimLane(op)) return true;
+    if (op.kind == OpKind::kSend && ClaimLaneFor(op)) return true;
     SpinLockGuard guard(lock_);
     return ReserveLocked(op);
   }
@@ -206,7 +206,7 @@ class Zero final : public Flavor<T> {
       return true;
     }
     // The lane may have been armed since the lock-free look.
-    if (op.kind == OpKind::kSend && ClaimLane(op)) return true;
+    if (op.kind == OpKind::kSend && ClaimLaneFor(op)) return true;
     // Pair with a partner waiting on the other side, if any.
     std::optional<Selection> partner = Partners(op).TrySelect();
     if (!partner) return false;
@@ -225,9 +225,9 @@ class Zero final : public Flavor<T> {
   }
 
   // Claims the lane, if a receiver waits in it: the lane is the claimer's
-  // until it ends the wait (EndLaneWait()). op.token.stamp keeps the state
-  // it was claimed from, to know whether the receiver sleeps.
-  bool ClaimLane(Operation& op) {
+  // until it ends the wait (EndLaneWait()). Returns the state it was
+  // claimed from, which says whether the receiver sleeps.
+  std::optional<uintptr_t> ClaimLane() {
     // Acquire on success: pairs with the arming release (continued by the
     // receiver's move to kSleeping), so lane_waiter_ and lane_slot_ are
     // the receiver's.
@@ -236,12 +236,19 @@ class Zero final : public Flavor<T> {
       if (lane_.compare_exchange_weak(state, kLaneFilling,
                                       std::memory_order_acquire,
                                       std::memory_order_relaxed)) {
-        op.token.slot = &lane_;
-        op.token.stamp = state;
-        return true;
+        return state;
       }
     }
-    return false;
+    return std::nullopt;
+  }
+
+  // ClaimLane() for a send, which then completes or abandons `op`.
+  bool ClaimLaneFor(Operation& op) {
+    const std::optional<uintptr_t> claimed_from = ClaimLane();
+    if (!claimed_from) return false;
+    op.token.slot = &lane_;
+    op.token.stamp = *claimed_from;
+    return true;
   }
 
   // Ends the receiver's wait in a lane we claimed from `claimed_from`, with
@@ -352,8 +359,9 @@ class Zero final : public Flavor<T> {
   // wait sends the receiver back under the lock, where it sees
   // disconnected_.
   void CloseLane() {
-    Operation op(this, OpKind::kSend);
-    if (ClaimLane(op)) EndLaneWait(op.token.stamp, kLaneClosed);
+    if (const std::optional<uintptr_t> claimed_from = ClaimLane()) {
+      EndLaneWait(*claimed_from, kLaneClosed);
+    }
   }
 
   // The lane's own storage for a value, if kValueInLane.

@@ -502,9 +502,8 @@ BOOST_AUTO_TEST_CASE(DroppedSendLetsASenderThatBlockedMeanwhileThrough) {
   auto [tx, rx] = Bounded<int>(0);
   Sender<int> other = tx;
   RecvResult<int> got;
-  std::thread receiver([&, rx = std::move(rx)]() mutable {
-    got = rx.RecvFor(kGenerous);
-  });
+  std::thread receiver(
+      [&, rx = std::move(rx)]() mutable { got = rx.RecvFor(kGenerous); });
   absl::SleepFor(kSettle);  // The receiver waits (parked).
   std::optional<SendResult<int>> sent;
   std::thread sender;
@@ -532,9 +531,8 @@ BOOST_AUTO_TEST_CASE(DisconnectionWhileASelectHoldsTheReceiverReachesIt) {
   auto [tx0, rx] = Bounded<int>(0);
   std::optional<Sender<int>> tx(std::move(tx0));
   RecvResult<int> got;
-  std::thread receiver([&, rx = std::move(rx)]() mutable {
-    got = rx.RecvFor(kGenerous);
-  });
+  std::thread receiver(
+      [&, rx = std::move(rx)]() mutable { got = rx.RecvFor(kGenerous); });
   absl::SleepFor(kSettle);
   int value = 1;
   {
