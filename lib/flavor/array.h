@@ -1,4 +1,5 @@
-// The bounded flavor: a ring of `capacity` slots, allocated once.
+// The bounded flavor: a ring of `capacity` values, allocated once, and a
+// state byte per slot beside it.
 //
 // Positions. The head (next slot to read) and the tail (next slot to write)
 // are positions: an index in [0, capacity) in the low bits and a lap count
@@ -10,21 +11,35 @@
 // The mark bit is only ever set in the tail; it means "disconnected" (the
 // last sender left, or the receiver closed) and stops new sends.
 //
-// Stamps. Each slot carries a stamp, the position it is ready for:
+// Invariant [order]: positions only grow, and as integers (the mark aside)
+// they are ordered as the sends they name, so "tail < head + one_lap_" says
+// there is room. A lap takes at most 4 * capacity of the position's 2^64
+// values, so they wrap only after 2^62 messages.
 //
-//   stamp == p                 free, ready to be written at position p;
-//   stamp == p + 1             written at position p, ready to be read;
-//   stamp == (p + 1) | mark_bit_
-//                              a hole at position p: its sender's move threw
-//                              (or it abandoned its claim); the receiver
-//                              skips it. p + 1 never reaches the mark bit,
-//                              since index + 1 <= capacity < mark_bit_;
-//   stamp == p + one_lap_      read at p: free for position p + one_lap_.
+// Invariant [room]: a sender claims position p only if p < head + one_lap_,
+// that is, once the receiver has read position p - one_lap_ (the slot's use
+// one lap earlier). So the slot at p is written at most once before the
+// receiver reads it at p, and the receiver reads it before any sender
+// writes it at p + one_lap_: the two sides own the slot, value and state
+// byte, in turn, and write it with stores, never read-modify-writes.
+//
+// State bytes. The sender that fills position p stores Written(p) in the
+// slot's state byte: 1 at even laps and 2 at odd ones, with kHole added if
+// it gave the position up (its move threw, or its select chose another
+// case) after a later sender had claimed too, which the receiver skips. By
+// [room] the byte holds the previous lap's state until then (0 before the
+// first lap), whose low bits are never Written(p): the slot is ready for
+// p exactly when (state & kWrittenMask) == Written(p). The receiver never
+// writes it.
+//
+// So a full ring of 8-byte values takes 9 bytes per message, against 16 for
+// a stamp beside each value; and the receiver writes nothing into the lines
+// that senders are filling, only the head.
 //
 // Invariant [single reader]: only the receiver's thread reads slots and
 // advances the head, so the head needs no read-modify-write: it is a plain
-// store that senders merely load to tell "full" from "being emptied".
-// Senders claim positions by compare-and-swap on the tail.
+// store that senders load to know the room. Senders claim positions by
+// compare-and-swap on the tail.
 #ifndef CHAN_LIB_FLAVOR_ARRAY_H_
 #define CHAN_LIB_FLAVOR_ARRAY_H_
 
@@ -55,11 +70,8 @@ class Array final : public QueueFlavor<Array<T>, T> {
         capacity_(CheckCapacity(capacity)),
         mark_bit_(std::bit_ceil(uint64_t{capacity} + 1)),
         one_lap_(2 * mark_bit_),
-        slots_(Allocate(capacity)) {
-    for (size_t i = 0; i < capacity; ++i) {
-      slots_[i].stamp.store(i, std::memory_order_relaxed);
-    }
-  }
+        values_(Allocate<Storage>(capacity, capacity)),
+        state_(Allocate<std::atomic<uint8_t>>(capacity, capacity)) {}
 
   ~Array() override { DiscardAll(); }
 
@@ -67,8 +79,8 @@ class Array final : public QueueFlavor<Array<T>, T> {
     if (op.kind == OpKind::kSend) {
       const uint64_t tail = tail_.load(std::memory_order_seq_cst);
       if (tail & mark_bit_) return true;
-      const Slot& slot = slots_[tail & (mark_bit_ - 1)];
-      return slot.stamp.load(std::memory_order_seq_cst) == tail;
+      // Room, by [room]; see Free() for the head's order.
+      return tail < head_.load(std::memory_order_seq_cst) + one_lap_;
     }
     // Ready once a sender has claimed the head's position (its value is
     // written, or about to be) or the channel is disconnected: either way
@@ -105,13 +117,12 @@ class Array final : public QueueFlavor<Array<T>, T> {
     uint64_t head = head_.load(std::memory_order_relaxed);
     Backoff backoff;
     while (head != tail) {
-      Slot& slot = slots_[head & (mark_bit_ - 1)];
-      const uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
-      if ((stamp & ~mark_bit_) != head + 1) {
+      const SlotState state = StateAt(head);
+      if (state == SlotState::kUnwritten) {
         backoff.Snooze();
         continue;
       }
-      if (stamp == head + 1) slot.value()->~T();  // Not a hole.
+      if (state == SlotState::kValue) ValueAt(head)->~T();
       head = Next(head);
       backoff.Reset();
     }
@@ -141,39 +152,41 @@ class Array final : public QueueFlavor<Array<T>, T> {
  private:
   friend class QueueFlavor<Array<T>, T>;
 
+  struct Storage {
+    alignas(T) unsigned char bytes[sizeof(T)];
+  };
+
+  // What the state byte says of the slot at a position.
+  enum class SlotState { kUnwritten, kValue, kHole };
+
+  static constexpr uint8_t kWrittenMask = 3;  // The bits Written() sets.
+  static constexpr uint8_t kHole = 4;
+
   // Completes a reserved send: moves `value` into the claimed slot.
   void WriteSlot(Token& token, T& value) {
-    Slot* slot = static_cast<Slot*>(token.slot);
     try {
-      ::new (static_cast<void*>(slot->storage)) T(std::move(value));
+      ::new (token.slot) T(std::move(value));
     } catch (...) {
       Release(token);
       throw;
     }
-    Publish(token, /*hole=*/false);
+    Publish(token.stamp, /*hole=*/false);
   }
 
   // Completes a reserved receive: moves the value out and frees the slot.
   void ReadSlot(const Token& token, std::optional<T>& out) {
-    Slot* slot = static_cast<Slot*>(token.slot);
-    T* value = slot->value();
+    T* value = ValueAt(token.stamp);
     out.emplace(std::move(*value));  // If this throws, the value stays.
     value->~T();
-    Free(token.stamp, *slot);
+    Free(token.stamp);
   }
-
-  struct Slot {
-    std::atomic<uint64_t> stamp;
-    alignas(T) unsigned char storage[sizeof(T)];
-
-    T* value() { return std::launder(reinterpret_cast<T*>(storage)); }
-  };
 
   // Returns `capacity` if a ring of that size can be addressed: positions
   // need lap bits above the index and mark bits, and the byte count must
   // not overflow. Checked before anything is computed from it.
   static size_t CheckCapacity(size_t capacity) {
-    constexpr size_t kMax = std::numeric_limits<size_t>::max() / sizeof(Slot);
+    constexpr size_t kMax =
+        std::numeric_limits<size_t>::max() / (sizeof(Storage) + 1);
     if (capacity > kMax || capacity > (size_t{1} << 48)) {
       throw std::length_error("chan::Bounded: capacity " +
                               std::to_string(capacity) + " is too large");
@@ -181,13 +194,18 @@ class Array final : public QueueFlavor<Array<T>, T> {
     return capacity;
   }
 
-  static std::unique_ptr<Slot[]> Allocate(size_t capacity) {
+  // `count` elements for the ring of `capacity`: its values or its state
+  // bytes, value-initialized. The state bytes must start at 0; zeroing the
+  // values too commits the ring's memory when the channel is made, rather
+  // than by page faults on the first lap's sends.
+  template <class Element>
+  static std::unique_ptr<Element[]> Allocate(size_t capacity, size_t count) {
     try {
-      return std::unique_ptr<Slot[]>(new Slot[capacity]);
+      return std::unique_ptr<Element[]>(new Element[count]());
     } catch (const std::bad_alloc&) {
       throw std::length_error("chan::Bounded: capacity " +
                               std::to_string(capacity) + " needs " +
-                              std::to_string(capacity * sizeof(Slot)) +
+                              std::to_string(capacity * (sizeof(Storage) + 1)) +
                               " bytes, which could not be allocated");
     }
   }
@@ -204,22 +222,44 @@ class Array final : public QueueFlavor<Array<T>, T> {
     return index + 1 < capacity_ ? position + 1 : lap + one_lap_;
   }
 
-  // Claims the tail's slot. The common case (the slot is free at this lap
+  uint64_t Index(uint64_t position) const { return position & (mark_bit_ - 1); }
+
+  void* StorageAt(uint64_t position) { return values_[Index(position)].bytes; }
+
+  T* ValueAt(uint64_t position) {
+    return std::launder(reinterpret_cast<T*>(StorageAt(position)));
+  }
+
+  // The state byte that fills `position` (see the layout comment).
+  uint8_t Written(uint64_t position) const {
+    return (position & one_lap_) ? 2 : 1;
+  }
+
+  // The state of the slot for `position`, whose use of the slot is the
+  // reader's by [room] (the receiver's, or DiscardAll()'s).
+  SlotState StateAt(uint64_t position) {
+    // Acquire pairs with Publish()'s release: the value is visible.
+    const uint8_t state =
+        state_[Index(position)].load(std::memory_order_acquire);
+    if ((state & kWrittenMask) != Written(position))
+      return SlotState::kUnwritten;
+    return (state & kHole) ? SlotState::kHole : SlotState::kValue;
+  }
+
+  // Claims the tail's slot. The common case (room below the cached limit,
   // and the claim succeeds) is inline, so that it compiles into the
   // handle's fast path (fast_path.h); the rest is out of line.
   bool StartSend(Token& token) {
     uint64_t tail = tail_.load(std::memory_order_relaxed);
-    if ((tail & mark_bit_) == 0) {
-      Slot& slot = slots_[tail & (mark_bit_ - 1)];
-      // Acquire and seq_cst as in StartSendSlow().
-      if (slot.stamp.load(std::memory_order_acquire) == tail &&
-          tail_.compare_exchange_weak(tail, Next(tail),
-                                      std::memory_order_seq_cst,
-                                      std::memory_order_relaxed)) {
-        token.slot = &slot;
-        token.stamp = tail + 1;
-        return true;
-      }
+    // Acquire pairs with the limit's release in StartSendSlow(), and seq_cst
+    // on the claim as there.
+    if ((tail & mark_bit_) == 0 &&
+        tail < send_limit_.load(std::memory_order_acquire) &&
+        tail_.compare_exchange_weak(tail, Next(tail), std::memory_order_seq_cst,
+                                    std::memory_order_relaxed)) {
+      token.slot = StorageAt(tail);
+      token.stamp = tail;
+      return true;
     }
     return StartSendSlow(token);
   }
@@ -232,36 +272,31 @@ class Array final : public QueueFlavor<Array<T>, T> {
         token.disconnected = true;
         return true;
       }
-      Slot& slot = slots_[tail & (mark_bit_ - 1)];
-      // Acquire pairs with Free()'s release: the receiver is done with the
-      // slot's previous value before we construct a new one in it. A hole
-      // not yet skipped counts as the value it stands for.
-      const uint64_t stamp =
-          slot.stamp.load(std::memory_order_acquire) & ~mark_bit_;
-      if (stamp == tail) {
-        // Free at this lap: claim it. seq_cst keeps the claim in the single
-        // order that the Len() and IsReady() loads read.
-        if (tail_.compare_exchange_weak(tail, Next(tail),
-                                        std::memory_order_seq_cst,
-                                        std::memory_order_relaxed)) {
-          token.slot = &slot;
-          token.stamp = tail + 1;
-          return true;
-        }
-        backoff.Spin();
-      } else if (stamp + one_lap_ == tail + 1) {
-        // The slot still holds the previous lap's value. If the head is a
-        // whole lap behind the tail, the ring is full; otherwise the
-        // receiver is just emptying the slot.
-        const uint64_t head = head_.load(std::memory_order_seq_cst);
-        if (head + one_lap_ == tail) return false;
-        backoff.Snooze();
-        tail = tail_.load(std::memory_order_relaxed);
-      } else {
-        // Another sender claimed this position first; catch up.
-        backoff.Spin();
-        tail = tail_.load(std::memory_order_relaxed);
+      // Room by [room]. The limit is a head that some sender saw, plus a
+      // lap: the head only grows, so any limit stays true, and a sender
+      // below it needs no look at the receiver's cache line.
+      if (tail >= send_limit_.load(std::memory_order_acquire)) {
+        // seq_cst: a registered sender's re-check (IsReady()) and Free()'s
+        // store are in one order; acquire pairs with that store, so the
+        // receiver is done with the slot's previous value before we
+        // construct a new one in it.
+        const uint64_t limit = head_.load(std::memory_order_seq_cst) + one_lap_;
+        if (tail >= limit) return false;  // Full.
+        // Release passes the head's acquire on to senders that use the
+        // limit. Racing senders may store an older limit last; it only
+        // sends the next sender here again.
+        send_limit_.store(limit, std::memory_order_release);
       }
+      // seq_cst keeps the claim in the single order that the Len() and
+      // IsReady() loads read. On failure `tail` is reloaded.
+      if (tail_.compare_exchange_weak(tail, Next(tail),
+                                      std::memory_order_seq_cst,
+                                      std::memory_order_relaxed)) {
+        token.slot = StorageAt(tail);
+        token.stamp = tail;
+        return true;
+      }
+      backoff.Spin();
     }
   }
 
@@ -271,28 +306,28 @@ class Array final : public QueueFlavor<Array<T>, T> {
   // is published as a hole, which the receiver skips (and which Len()
   // counts until then).
   void Release(const Token& token) {
-    const uint64_t position = token.stamp - 1;
+    const uint64_t position = token.stamp;
     uint64_t expected = Next(position);
     if (!tail_.compare_exchange_strong(expected, position,
                                        std::memory_order_seq_cst,
                                        std::memory_order_relaxed)) {
-      Publish(token, /*hole=*/true);
+      Publish(position, /*hole=*/true);
     }
   }
 
-  // Makes a written (or abandoned) slot visible to the receiver and wakes
-  // it if it waits. In SyncWaitList's protocol the publish half is the
-  // claim, not this store: the claim's seq_cst compare-and-swap on the tail
-  // comes before Notify()'s seq_cst load, and the receiver's re-check
-  // (IsReady) reads the tail with seq_cst. So either the receiver sees the
-  // claim and keeps waiting awake (it spins until this store lands), or
-  // Notify() sees its registration. The store itself can then be a plain
-  // release, which pairs with StartRecv()'s acquire: a seq_cst store here
-  // would cost a full barrier (xchg) per message.
-  void Publish(const Token& token, bool hole) {
-    Slot* slot = static_cast<Slot*>(token.slot);
-    slot->stamp.store(hole ? token.stamp | mark_bit_ : token.stamp,
-                      std::memory_order_release);
+  // Makes a written (or abandoned) slot visible to the receiver, by its
+  // state byte, and wakes the receiver if it waits. In SyncWaitList's
+  // protocol the publish half is the claim, not this store: the claim's
+  // seq_cst compare-and-swap on the tail comes before Notify()'s seq_cst
+  // load, and the receiver's re-check (IsReady) reads the tail with
+  // seq_cst. So either the receiver sees the claim and keeps waiting awake
+  // (it spins until this store lands), or Notify() sees its registration.
+  // The store itself can then be a plain release, which pairs with
+  // StateAt()'s acquire: a seq_cst store here would cost a full barrier
+  // (xchg) per message.
+  void Publish(uint64_t position, bool hole) {
+    const uint8_t state = Written(position) | (hole ? kHole : 0);
+    state_[Index(position)].store(state, std::memory_order_release);
     receivers_.Notify();
   }
 
@@ -300,10 +335,7 @@ class Array final : public QueueFlavor<Array<T>, T> {
   // holes, emptiness and disconnection are out of line.
   bool StartRecv(Token& token) {
     const uint64_t head = head_.load(std::memory_order_relaxed);
-    Slot& slot = slots_[head & (mark_bit_ - 1)];
-    // Acquire pairs with Publish(): the value is visible.
-    if (slot.stamp.load(std::memory_order_acquire) == head + 1) {
-      token.slot = &slot;
+    if (StateAt(head) == SlotState::kValue) {
       token.stamp = head;
       return true;
     }
@@ -313,15 +345,12 @@ class Array final : public QueueFlavor<Array<T>, T> {
   [[gnu::noinline]] bool StartRecvSlow(Token& token) {
     for (;;) {
       const uint64_t head = head_.load(std::memory_order_relaxed);
-      Slot& slot = slots_[head & (mark_bit_ - 1)];
-      // Acquire pairs with Publish(): the value is visible.
-      const uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
-      if (stamp == ((head + 1) | mark_bit_)) {
-        Free(head, slot);  // A hole: skip it.
+      const SlotState state = StateAt(head);
+      if (state == SlotState::kHole) {
+        Free(head);
         continue;
       }
-      if (stamp == head + 1) {
-        token.slot = &slot;
+      if (state == SlotState::kValue) {
         token.stamp = head;
         return true;
       }
@@ -339,20 +368,11 @@ class Array final : public QueueFlavor<Array<T>, T> {
   }
 
   // Hands the slot read at `head` back to the senders, one lap later, and
-  // wakes a sender that waits for room. The stamp store is seq_cst for the
-  // same reason as in Publish(), with senders_ as the list.
-  //
-  // TODO: four slots share a cache line, and this store writes into the
-  // line a sender may be filling next. A receiver that trails its sender
-  // closely (SPSC, both running) makes the line change hands on every
-  // message: 200,000 messages through bounded(N) take 3-4 ms instead of 2
-  // when it does. Freeing a line's slots together as the receiver leaves
-  // it would write each line once, at the cost of senders that wait for
-  // room seeing it up to three slots late, and of a flush before the
-  // receiver blocks.
-  void Free(uint64_t head, Slot& slot) {
-    head_.store(Next(head), std::memory_order_relaxed);
-    slot.stamp.store(head + one_lap_, std::memory_order_seq_cst);
+  // wakes a sender that waits for room. The store is seq_cst for the same
+  // reason as the claim in Publish(), with senders_ as the list, and a
+  // release for the senders that acquire the head ([room]).
+  void Free(uint64_t head) {
+    head_.store(Next(head), std::memory_order_seq_cst);
     senders_.Notify();
   }
 
@@ -370,7 +390,9 @@ class Array final : public QueueFlavor<Array<T>, T> {
   const size_t capacity_;
   const uint64_t mark_bit_;
   const uint64_t one_lap_;
-  const std::unique_ptr<Slot[]> slots_;
+  const std::unique_ptr<Storage[]> values_;
+  // One per slot (see the layout comment).
+  const std::unique_ptr<std::atomic<uint8_t>[]> state_;
 
   // Written by the receiver only ([single reader]); loaded by senders.
   alignas(64) std::atomic<uint64_t> head_{0};
@@ -379,6 +401,9 @@ class Array final : public QueueFlavor<Array<T>, T> {
   std::atomic<bool> disconnected_{false};
   // Claimed by senders with compare-and-swap; marked on disconnection.
   alignas(64) std::atomic<uint64_t> tail_{0};
+  // Senders may claim positions below it ([room]); on the tail's line,
+  // which senders hold anyway. Starts one lap past head 0.
+  std::atomic<uint64_t> send_limit_{one_lap_};
 
   // TODO: senders that find the ring full retry, then spin on their
   // context before they park. With more threads than cores that spinning

@@ -415,6 +415,37 @@ BOOST_AUTO_TEST_CASE(DroppedSendBehindALaterSendLeavesAHole) {
   BOOST_TEST(tx.Full());
 }
 
+// Holes and values take turns in the same slots, lap after lap: whatever a
+// slot held the lap before (a value, a hole, nothing yet), the receiver
+// skips exactly the holes. Rounds of two positions (a hole, then the value
+// queued behind it) and of one (a value alone) shift which slot the holes
+// land in.
+BOOST_AUTO_TEST_CASE(HolesAndValuesTakeTurnsInTheSameSlots) {
+  auto [tx, rx] = Bounded<Box>(2);
+  std::vector<int> sent;
+  std::vector<int> got;
+  for (int round = 0; round < 24; ++round) {
+    if (round % 3 == 2) {
+      BOOST_REQUIRE(tx.TrySend(std::make_unique<int>(round)).ok());
+    } else {
+      Box dropped = std::make_unique<int>(-1);
+      {
+        DynamicSelect select;
+        select.AddSend(tx, dropped);
+        SelectedOperation op = select.Select();  // Claims a slot.
+        BOOST_REQUIRE(tx.TrySend(std::make_unique<int>(round)).ok());
+      }  // Dropped behind the value: a hole.
+      BOOST_REQUIRE(dropped != nullptr);
+      BOOST_TEST(rx.Len() == 2u);
+    }
+    sent.push_back(round);
+    for (Box& b : rx.Drain()) got.push_back(*b);
+    BOOST_TEST(rx.Len() == 0u);
+    BOOST_TEST(rx.TryRecv().status() == Status::kEmpty);
+  }
+  BOOST_TEST(got == sent, boost::test_tools::per_element());
+}
+
 // The same, with the receiver draining in another thread meanwhile: the
 // receiver must not wait forever on the slot the dropped send claimed.
 BOOST_AUTO_TEST_CASE_TEMPLATE(DroppedSendDoesNotHangTheReceiver, Flavor,
