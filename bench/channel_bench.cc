@@ -4,15 +4,19 @@
 //   spsc      one producer, one consumer
 //   mpsc      4 producers, one consumer
 //   pingpong  a round trip between two threads over two channels
+//   timeout   a RecvFor() on an empty channel, which must return at its
+//             deadline: the time per call past the timeout is the overrun
 //
 // N = 200,000 messages of int. One benchmark iteration is one whole
-// scenario; items_per_second is messages per second.
+// scenario (one call, for timeout); items_per_second is messages per
+// second.
 //
 //   bazel run --config=opt //bench:channel_bench -- --benchmark_repetitions=5
 #include <cstdint>
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "chan/chan.h"
 
@@ -103,6 +107,17 @@ void BM_PingPong(benchmark::State& state) {
   echo.join();
 }
 
+// Arguments: capacity (0 or 1) and the timeout in microseconds.
+void BM_RecvForTimesOut(benchmark::State& state) {
+  auto [tx, rx] = Make(state.range(0));
+  const absl::Duration timeout = absl::Microseconds(state.range(1));
+  for (auto _ : state) {
+    if (rx.RecvFor(timeout).status() != chan::Status::kTimeout) {
+      state.SkipWithError("RecvFor on an empty channel did not time out");
+    }
+  }
+}
+
 void Flavors(benchmark::internal::Benchmark* b) {
   b->ArgName("cap")->Arg(-1)->Arg(1)->Arg(0)->Arg(kMessages);
 }
@@ -122,6 +137,10 @@ BENCHMARK(BM_Mpsc)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_PingPong)->ArgName("cap")->Arg(-1)->Arg(1)->Arg(0)->UseRealTime();
+BENCHMARK(BM_RecvForTimesOut)
+    ->ArgNames({"cap", "us"})
+    ->ArgsProduct({{0, 1}, {1, 5, 50}})
+    ->UseRealTime();
 
 }  // namespace
 

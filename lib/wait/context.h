@@ -151,8 +151,9 @@ class Context {
 // back to kWaiting.
 // Spins briefly while the word is kWaiting, moves it to kSleeping and parks
 // on `parker` until it changes or `deadline` passes. Returns the value that
-// ended the wait, or kSleeping at the deadline: withdrawing is then the
-// caller's move, by a compare-and-swap that a waker may win.
+// ended the wait, or at the deadline kWaiting (it passed during the spin)
+// or kSleeping: withdrawing is then the caller's move, by a
+// compare-and-swap that a waker may win.
 uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,
                     absl::Time deadline);
 
