@@ -34,7 +34,8 @@
 //
 // So a full ring of 8-byte values takes 9 bytes per message, against 16 for
 // a stamp beside each value; and the receiver writes nothing into the lines
-// that senders are filling, only the head.
+// that senders are filling, only the head. A ring of up to 48 bytes, values
+// and state bytes, lives in the head's own cache line (FitsInline()).
 //
 // Invariant [single reader]: only the receiver's thread reads slots and
 // advances the head, so the head needs no read-modify-write: it is a plain
@@ -70,8 +71,25 @@ class Array final : public QueueFlavor<Array<T>, T> {
         capacity_(CheckCapacity(capacity)),
         mark_bit_(std::bit_ceil(uint64_t{capacity} + 1)),
         one_lap_(2 * mark_bit_),
-        values_(Allocate<Storage>(capacity, capacity)),
-        state_(Allocate<std::atomic<uint8_t>>(capacity, capacity)) {}
+        heap_values_(FitsInline(capacity)
+                         ? nullptr
+                         : Allocate<Storage>(capacity, capacity)),
+        heap_state_(FitsInline(capacity)
+                        ? nullptr
+                        : Allocate<std::atomic<uint8_t>>(capacity, capacity)) {
+    values_ = heap_values_.get();
+    state_ = heap_state_.get();
+    if constexpr (kMayFitInline) {
+      if (values_ != nullptr) return;
+      unsigned char* const states = small_ring_ + capacity * sizeof(Storage);
+      for (size_t i = 0; i < capacity; ++i) {
+        ::new (small_ring_ + i * sizeof(Storage)) Storage;
+        ::new (states + i) std::atomic<uint8_t>(0);
+      }
+      values_ = std::launder(reinterpret_cast<Storage*>(small_ring_));
+      state_ = std::launder(reinterpret_cast<std::atomic<uint8_t>*>(states));
+    }
+  }
 
   ~Array() override { DiscardAll(); }
 
@@ -161,6 +179,21 @@ class Array final : public QueueFlavor<Array<T>, T> {
 
   static constexpr uint8_t kWrittenMask = 3;  // The bits Written() sets.
   static constexpr uint8_t kHole = 4;
+
+  // A ring this small lives in the head's cache line (small_ring_) instead
+  // of the heap. A hand-off through it then moves that one line each way:
+  // the sender writes its value and state byte and reads the head there,
+  // the receiver reads them and writes the head there. Apart, the value,
+  // the state byte and the head each cross between the two cores. Through
+  // bounded(1), medians of 9 alternating runs, heap vs inline: a ping-pong
+  // round trip 533 vs 453 ns; 200,000 messages from one sender 80 vs 27 ms,
+  // from four 112 vs 66 ms.
+  static constexpr size_t kSmallRingBytes = 48;
+  static constexpr bool kMayFitInline =
+      alignof(T) <= 16 && sizeof(T) + 1 <= kSmallRingBytes;
+  static constexpr bool FitsInline(size_t capacity) {
+    return kMayFitInline && capacity * (sizeof(T) + 1) <= kSmallRingBytes;
+  }
 
   // Completes a reserved send: moves `value` into the claimed slot.
   void WriteSlot(Token& token, T& value) {
@@ -390,15 +423,21 @@ class Array final : public QueueFlavor<Array<T>, T> {
   const size_t capacity_;
   const uint64_t mark_bit_;
   const uint64_t one_lap_;
-  const std::unique_ptr<Storage[]> values_;
-  // One per slot (see the layout comment).
-  const std::unique_ptr<std::atomic<uint8_t>[]> state_;
+  // The ring, if it is not small_ring_ (FitsInline()).
+  const std::unique_ptr<Storage[]> heap_values_;
+  const std::unique_ptr<std::atomic<uint8_t>[]> heap_state_;
+  // The ring's values and its state bytes, one per slot (see the layout
+  // comment): on the heap or in small_ring_. Set by the constructor.
+  Storage* values_;
+  std::atomic<uint8_t>* state_;
 
   // Written by the receiver only ([single reader]); loaded by senders.
   alignas(64) std::atomic<uint64_t> head_{0};
   // Set once, after the tail is marked. The receiver polls it instead of
   // the tail, which lives on the senders' busy cache line.
   std::atomic<bool> disconnected_{false};
+  // A small ring's values, then its state bytes; the rest of the line.
+  alignas(16) unsigned char small_ring_[kSmallRingBytes];
   // Claimed by senders with compare-and-swap; marked on disconnection.
   alignas(64) std::atomic<uint64_t> tail_{0};
   // Senders may claim positions below it ([room]); on the tail's line,
