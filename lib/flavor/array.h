@@ -1,5 +1,5 @@
-// The bounded flavor: a ring of `capacity` values, allocated once, and a
-// state byte per slot beside it.
+// The bounded flavor: a ring of `capacity` values, allocated once (or kept
+// inline when small), and a state byte per slot beside it.
 //
 // Positions. The head (next slot to read) and the tail (next slot to write)
 // are positions: an index in [0, capacity) in the low bits and a lap count
@@ -11,22 +11,27 @@
 // The mark bit is only ever set in the tail; it means "disconnected" (the
 // last sender left, or the receiver closed) and stops new sends.
 //
-// Invariant [order]: positions only grow, and as integers (the mark aside)
-// they are ordered as the sends they name, so "tail < head + one_lap_" says
-// there is room. A lap takes at most 4 * capacity of the position's 2^64
-// values, so they wrap only after 2^62 messages.
+// Invariant [order]: the head only grows; the tail only grows but for one
+// step back, when a sender gives back the last claim (Release()). As
+// integers (the mark aside) positions are ordered as the sends they name,
+// so "tail < head + one_lap_" says there is room. A lap takes at most
+// 4 * capacity of the position's 2^64 values, so they wrap only after 2^62
+// messages.
 //
 // Invariant [room]: a sender claims position p only if p < head + one_lap_,
 // that is, once the receiver has read position p - one_lap_ (the slot's use
 // one lap earlier). So the slot at p is written at most once before the
 // receiver reads it at p, and the receiver reads it before any sender
-// writes it at p + one_lap_: the two sides own the slot, value and state
-// byte, in turn, and write it with stores, never read-modify-writes.
+// writes it at p + one_lap_: the slot's value and state byte are the
+// sender's to write from its claim until it stores the state byte, then
+// the receiver's to read until the head passes them. No read-modify-write
+// touches them.
 //
 // State bytes. The sender that fills position p stores Written(p) in the
 // slot's state byte: 1 at even laps and 2 at odd ones, with kHole added if
-// it gave the position up (its move threw, or its select chose another
-// case) after a later sender had claimed too, which the receiver skips. By
+// it gave the position up (its move threw, or its selected operation was
+// dropped unsent) after a later sender had claimed too, which the receiver
+// skips. By
 // [room] the byte holds the previous lap's state until then (0 before the
 // first lap), whose low bits are never Written(p): the slot is ready for
 // p exactly when (state & kWrittenMask) == Written(p). The receiver never
@@ -34,12 +39,14 @@
 //
 // So a full ring of 8-byte values takes 9 bytes per message, against 16 for
 // a stamp beside each value; and the receiver writes nothing into the lines
-// that senders are filling, only the head. A ring of up to 48 bytes, values
-// and state bytes, lives in the head's own cache line (FitsInline()).
+// that senders are filling, only the head, on its own line. A ring of up to
+// 48 bytes, values and state bytes, lives in that line instead
+// (FitsInline()), where one line changing hands is the point.
 //
 // Invariant [single reader]: only the receiver's thread reads slots and
-// advances the head, so the head needs no read-modify-write: it is a plain
-// store that senders load to know the room. Senders claim positions by
+// advances the head (or DiscardAll(), once no receive can happen), so the
+// head needs no read-modify-write: it is a store that senders load to know
+// the room. Senders claim positions by
 // compare-and-swap on the tail.
 #ifndef CHAN_LIB_FLAVOR_ARRAY_H_
 #define CHAN_LIB_FLAVOR_ARRAY_H_
@@ -81,13 +88,11 @@ class Array final : public QueueFlavor<Array<T>, T> {
     state_ = heap_state_.get();
     if constexpr (kMayFitInline) {
       if (values_ != nullptr) return;
-      unsigned char* const states = small_ring_ + capacity * sizeof(Storage);
-      for (size_t i = 0; i < capacity; ++i) {
-        ::new (small_ring_ + i * sizeof(Storage)) Storage;
-        ::new (states + i) std::atomic<uint8_t>(0);
-      }
-      values_ = std::launder(reinterpret_cast<Storage*>(small_ring_));
-      state_ = std::launder(reinterpret_cast<std::atomic<uint8_t>*>(states));
+      // Two arrays in the buffer. Neither element type has a destructor,
+      // so the arrays need none run and take no room for a count.
+      values_ = ::new (small_ring_) Storage[capacity];
+      state_ = ::new (small_ring_ + capacity * sizeof(Storage))
+          std::atomic<uint8_t>[capacity]();
     }
   }
 
@@ -191,6 +196,8 @@ class Array final : public QueueFlavor<Array<T>, T> {
   static constexpr size_t kSmallRingBytes = 48;
   static constexpr bool kMayFitInline =
       alignof(T) <= 16 && sizeof(T) + 1 <= kSmallRingBytes;
+  static_assert(sizeof(std::atomic<uint8_t>) == 1 &&
+                alignof(std::atomic<uint8_t>) == 1);
   static constexpr bool FitsInline(size_t capacity) {
     return kMayFitInline && capacity * (sizeof(T) + 1) <= kSmallRingBytes;
   }
@@ -309,11 +316,10 @@ class Array final : public QueueFlavor<Array<T>, T> {
       // lap: the head only grows, so any limit stays true, and a sender
       // below it needs no look at the receiver's cache line.
       if (tail >= send_limit_.load(std::memory_order_acquire)) {
-        // seq_cst: a registered sender's re-check (IsReady()) and Free()'s
-        // store are in one order; acquire pairs with that store, so the
-        // receiver is done with the slot's previous value before we
-        // construct a new one in it.
-        const uint64_t limit = head_.load(std::memory_order_seq_cst) + one_lap_;
+        // Acquire pairs with Free()'s store: the receiver is done with the
+        // slot's previous value before we construct a new one in it. (The
+        // re-check of a waiting sender is IsReady(), with seq_cst.)
+        const uint64_t limit = head_.load(std::memory_order_acquire) + one_lap_;
         if (tail >= limit) return false;  // Full.
         // Release passes the head's acquire on to senders that use the
         // limit. Racing senders may store an older limit last; it only
@@ -334,16 +340,21 @@ class Array final : public QueueFlavor<Array<T>, T> {
   }
 
   // Gives back a claimed slot that will not be written. If no sender
-  // claimed a later position, the tail moves back and the claim never
-  // happened; otherwise the receiver would wait on the slot forever, so it
-  // is published as a hole, which the receiver skips (and which Len()
-  // counts until then).
+  // claimed a later position, the tail moves back: for the receiver the
+  // claim never happened, but a sender may have found the ring full
+  // meanwhile and wait for room, which this makes. So, as in Free(), the
+  // seq_cst move comes before Notify()'s seq_cst load, and a waiting
+  // sender's re-check (IsReady()) reads the tail with seq_cst. Otherwise
+  // the receiver would wait on the slot forever, so it is published as a
+  // hole, which the receiver skips (and which Len() counts until then).
   void Release(const Token& token) {
     const uint64_t position = token.stamp;
     uint64_t expected = Next(position);
-    if (!tail_.compare_exchange_strong(expected, position,
-                                       std::memory_order_seq_cst,
-                                       std::memory_order_relaxed)) {
+    if (tail_.compare_exchange_strong(expected, position,
+                                      std::memory_order_seq_cst,
+                                      std::memory_order_relaxed)) {
+      senders_.Notify();
+    } else {
       Publish(position, /*hole=*/true);
     }
   }
