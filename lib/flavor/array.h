@@ -31,11 +31,10 @@
 // slot's state byte: 1 at even laps and 2 at odd ones, with kHole added if
 // it gave the position up (its move threw, or its selected operation was
 // dropped unsent) after a later sender had claimed too, which the receiver
-// skips. By
-// [room] the byte holds the previous lap's state until then (0 before the
-// first lap), whose low bits are never Written(p): the slot is ready for
-// p exactly when (state & kWrittenMask) == Written(p). The receiver never
-// writes it.
+// skips. By [room] the byte holds the previous lap's state until then (0
+// before the first lap), whose low bits are never Written(p): the slot is
+// ready for p exactly when (state & kWrittenMask) == Written(p). The
+// receiver never writes it.
 //
 // So a full ring of 8-byte values takes 9 bytes per message, against 16 for
 // a stamp beside each value; and the receiver writes nothing into the lines
@@ -46,8 +45,7 @@
 // Invariant [single reader]: only the receiver's thread reads slots and
 // advances the head (or DiscardAll(), once no receive can happen), so the
 // head needs no read-modify-write: it is a store that senders load to know
-// the room. Senders claim positions by
-// compare-and-swap on the tail.
+// the room. Senders claim positions by compare-and-swap on the tail.
 #ifndef CHAN_LIB_FLAVOR_ARRAY_H_
 #define CHAN_LIB_FLAVOR_ARRAY_H_
 

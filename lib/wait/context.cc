@@ -17,6 +17,7 @@ uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,
   // within that, and then no syscall is made on either side. Acquire, here
   // and below: pairs with the waker's release, so that what it did before
   // (filled a packet, disconnected a channel) is visible to the owner.
+  //
   // A timed wait looks at the clock between steps (~25 ns a look), since
   // the spin alone would overrun a timeout shorter than it.
   const bool timed = deadline != absl::InfiniteFuture();
