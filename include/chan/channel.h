@@ -138,6 +138,9 @@ class Sender {
   SendResult<T> TrySend(const T& value) { return TrySend(T(value)); }
 
   // Sends, blocking at most `timeout` / until `deadline`: kTimeout then.
+  // One exception, on a rendezvous channel: once a DynamicSelect has chosen
+  // a receive of this waiting send, the send waits, past the deadline if
+  // need be, until that operation is completed or dropped.
   SendResult<T> SendFor(T&& value, absl::Duration timeout) {
     return SendImpl(value, DeadlineAfter(timeout), "Sender::SendFor");
   }
@@ -190,7 +193,7 @@ class Sender {
 
   SendResult<T> SendImpl(T& value, absl::Time deadline, const char* name) {
     const internal::Attempt attempt =
-        internal::TrySendNow(*Checked(name), value);
+        internal::TrySendBeforeWaiting(*Checked(name), value);
     if (attempt == internal::Attempt::kWouldBlock) {
       return SendWaiting(value, deadline);
     }
@@ -206,6 +209,13 @@ class Sender {
   // The slow path, kept out of line so that the fast path above inlines
   // into the caller.
   [[gnu::noinline]] SendResult<T> SendWaiting(T& value, absl::Time deadline) {
+    if (std::optional<internal::Attempt> attempt =
+            flavor_->SendWaiting(deadline, value)) {
+      if (*attempt == internal::Attempt::kWouldBlock) {
+        return SendResult<T>::Failed(Status::kTimeout, std::move(value));
+      }
+      return Settled(*attempt, value);
+    }
     internal::Operation op(flavor_, internal::OpKind::kSend);
     op.packet.value = &value;  // Where a rendezvous receiver takes it.
     internal::WaitOptions options;
@@ -328,7 +338,7 @@ class Receiver {
   RecvResult<T> RecvImpl(absl::Time deadline, const char* name) {
     RecvResult<T> result;
     const internal::Attempt attempt =
-        internal::TryRecvNow(*Checked(name), result.storage());
+        internal::TryRecvBeforeWaiting(*Checked(name), result.storage());
     if (attempt == internal::Attempt::kWouldBlock) {
       RecvWaiting(deadline, result);
     } else {

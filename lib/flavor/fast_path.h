@@ -47,6 +47,20 @@ Attempt TryRecvNow(Flavor<T>& flavor, std::optional<T>& out) {
   return flavor.TryRecvNow(out);
 }
 
+// As Flavor<T>::TrySendBeforeWaiting(): the queue flavors' is TrySendNow().
+template <class T>
+Attempt TrySendBeforeWaiting(Flavor<T>& flavor, T& value) {
+  if (flavor.kind() != FlavorKind::kOther) return TrySendNow(flavor, value);
+  return flavor.TrySendBeforeWaiting(value);
+}
+
+// As Flavor<T>::TryRecvBeforeWaiting(): the queue flavors' is TryRecvNow().
+template <class T>
+Attempt TryRecvBeforeWaiting(Flavor<T>& flavor, std::optional<T>& out) {
+  if (flavor.kind() != FlavorKind::kOther) return TryRecvNow(flavor, out);
+  return flavor.TryRecvBeforeWaiting(out);
+}
+
 }  // namespace chan::internal
 
 #endif  // CHAN_LIB_FLAVOR_FAST_PATH_H_

@@ -52,12 +52,29 @@ class Flavor : public Selectable {
     return Attempt::kDone;
   }
 
+  // The attempts a blocking send or receive makes before SendWaiting() or
+  // RecvWaiting(): TrySendNow() and TryRecvNow(), unless the flavor's
+  // waiting call starts with the same attempt under its lock; then only
+  // the part that needs no lock, so that a wait takes the lock once.
+  virtual Attempt TrySendBeforeWaiting(T& value) { return TrySendNow(value); }
+  virtual Attempt TryRecvBeforeWaiting(std::optional<T>& out) {
+    return TryRecvNow(out);
+  }
+
   // A receive that waits until `deadline`, for a flavor with a faster way
   // for its one receiver to wait than the general loop (the rendezvous
   // lane): kDone with the value in `out`, kDisconnected, or kWouldBlock once
   // the deadline passed. nullopt: the flavor has none; use Wait().
   virtual std::optional<Attempt> RecvWaiting(absl::Time /*deadline*/,
                                              std::optional<T>& /*out*/) {
+    return std::nullopt;
+  }
+
+  // A send that waits until `deadline`, likewise (the rendezvous lane):
+  // kDone once a receiver took `value`, kDisconnected or kWouldBlock with
+  // `value` still the caller's. nullopt: use Wait().
+  virtual std::optional<Attempt> SendWaiting(absl::Time /*deadline*/,
+                                             T& /*value*/) {
     return std::nullopt;
   }
 

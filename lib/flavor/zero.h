@@ -1,26 +1,31 @@
 // The rendezvous flavor (capacity 0): a send completes only when a receiver
-// takes its value, and the value moves once, straight from the sender to the
-// receiver through the packet of whichever side waited.
+// takes its value, and the value moves once, from the sender to the
+// receiver, through whichever side waited.
 //
 // One lock guards both waiter lists and the disconnected flag. A side that
 // finds a partner waiting selects the partner's context under the lock, and
 // moves the value after releasing it, so no user code ever runs under it.
 //
-// A blocking receive (not a select) waits in the channel's lane instead of
-// the receivers' list: one word in the channel object, beside the lock. The
-// receiver arms the lane under the lock; a sender claims it by one
-// compare-and-swap, without the lock, leaves its value and marks the lane
-// full. A small trivially copyable value is left in the lane itself, beside
-// the word; any other value moves once, straight into the receiver's
-// storage, at the cost of the receiver's cache line as well. The word
-// follows the context's sleep handshake (kWaiting, kSleeping; see
-// AwaitWord()), so the receiver spins, parks and is woken exactly as a
-// select is, but a hand-off touches the lane where the lists touch three
-// lines (the lock, the waiter's entry, its context). Only the one receiver
-// ever waits there, which is why it needs no list. A claimer that cannot
-// complete (its move threw, or its select dropped the operation) does not
-// hand the lane back: it ends the wait with kLaneDeclined, and the receiver
-// starts over under the lock, where it sees whatever changed meanwhile.
+// A blocking send or receive (not a select) waits in the channel's lane
+// instead of a list: one word in the channel object, beside the lock, which
+// either side arms under the lock and the other claims by one
+// compare-and-swap without it. A waiting receiver is claimed by a sender,
+// which leaves its value and marks the lane full; a waiting sender's offer
+// is claimed by a receiver (or a select receiving), which takes the value
+// and marks it taken. So whichever side comes first, the second touches one
+// cache line and no lock: a hand-off through the lists touches three (the
+// lock, the waiter's entry, its context). A small trivially copyable value
+// travels in the lane itself, beside the word; any other value moves once,
+// straight from the sender's storage or into the receiver's.
+//
+// The word follows the context's sleep handshake (awake, asleep; see
+// AwaitWord()), so a lane waiter spins, parks and is woken exactly as a
+// select is. It also counts arms, so that a waiter whose wait was ended and
+// whose lane was armed again since by someone else can tell. A claimer
+// that cannot complete (its move threw, or its select dropped the
+// operation) does not hand the lane back: it ends the wait with "declined",
+// and the waiter starts over under the lock, where it sees whatever changed
+// meanwhile.
 #ifndef CHAN_LIB_FLAVOR_ZERO_H_
 #define CHAN_LIB_FLAVOR_ZERO_H_
 
@@ -39,78 +44,89 @@
 
 namespace chan::internal {
 
-// The values of the lane word besides kWaiting (a receiver waits in the
-// lane, awake) and kSleeping (it waits parked).
-enum : uintptr_t {
-  kLaneIdle = kFirstOperation,  // No receiver waits in the lane.
-  kLaneFilling,                 // A sender (or Disconnect()) claimed the lane.
-  kLaneFull,      // The value is in the lane, for the receiver to take.
-  kLaneDeclined,  // The claiming sender gave up: the receiver starts over.
-  kLaneClosed,    // The channel disconnected while the receiver waited.
+// The lane word: the number of times the lane was armed, then the state.
+enum LaneState : uintptr_t {
+  kLaneFree = 0,  // Nobody waits; may be armed.
+  kRecvAwake,     // A receiver waits, spinning.
+  kRecvAsleep,    // A receiver waits, parked (or about to park).
+  kSendAwake,     // A sender waits with its value offered, spinning.
+  kSendAsleep,    // A sender waits with its value offered, parked.
+  kLaneFilling,   // A sender (or Disconnect()) claimed the receiver's wait.
+  kLaneTaking,    // A receiver (or Disconnect()) claimed the sender's offer.
+  kLaneFull,      // The receiver's wait ended with the value delivered; may
+                  // be armed again once the receiver took it (see Armable).
+  kLaneTaken,     // The sender's wait ended with its value taken; may be
+                  // armed again.
+  kLaneDeclined,  // The claimer gave up: the waiter starts over.
+  kLaneClosed,    // The channel disconnected: the waiter starts over.
 };
+inline constexpr int kLaneStateBits = 4;
+constexpr uintptr_t LaneStateOf(uintptr_t word) {
+  return word & ((uintptr_t{1} << kLaneStateBits) - 1);
+}
+constexpr uintptr_t LaneArmsOf(uintptr_t word) {
+  return word >> kLaneStateBits;
+}
+constexpr uintptr_t LaneWord(uintptr_t arms, LaneState state) {
+  return (arms << kLaneStateBits) | state;
+}
 
 template <class T>
 class Zero final : public Flavor<T> {
  public:
   bool TryReserve(Operation& op) override {
-    // A receiver waiting in the lane is claimed without the lock.
-    if (op.kind == OpKind::kSend && ClaimLaneFor(op)) return true;
+    // A partner waiting in the lane is claimed without the lock.
+    if (ClaimLaneFor(op)) return true;
     SpinLockGuard guard(lock_);
     return ReserveLocked(op);
+  }
+
+  // A blocking send or receive tries the lane alone: SendWaiting() and
+  // RecvWaiting() begin with the whole attempt, under the lock.
+  Attempt TrySendBeforeWaiting(T& value) override {
+    Operation op(this, OpKind::kSend);
+    if (!ClaimLaneFor(op)) return Attempt::kWouldBlock;
+    FillLane(op, value);
+    return Attempt::kDone;
+  }
+  Attempt TryRecvBeforeWaiting(std::optional<T>& out) override {
+    Operation op(this, OpKind::kRecv);
+    if (!ClaimLaneFor(op)) return Attempt::kWouldBlock;
+    TakeOffer(op, out);
+    return Attempt::kDone;
   }
 
   // A blocking receive through the lane; kWouldBlock: the deadline passed.
   std::optional<Attempt> RecvWaiting(absl::Time deadline,
                                      std::optional<T>& out) override {
-    Context& self = Context::ForThisThread();
-    for (;;) {
-      // Read before the lock, and only for a finite deadline; checked only
-      // if nothing is ready, so that what is ready at the deadline is taken.
-      const bool expired =
-          deadline != absl::InfiniteFuture() && absl::Now() >= deadline;
-      Operation op(this, OpKind::kRecv);
-      {
-        SpinLockGuard guard(lock_);
-        if (!ReserveLocked(op)) {
-          if (expired) return Attempt::kWouldBlock;
-          // Nobody to pair with: wait in the lane. Armed under the lock,
-          // so that a sender registering after this sees it (ReadyLocked);
-          // one registered before was paired with above, unless it was
-          // already selected elsewhere or aborting (it then retries and
-          // finds the lane) or only observes (woken just below). Release:
-          // publishes lane_waiter_ and lane_slot_ to the sender whose claim
-          // acquires.
-          lane_waiter_ = &self;
-          if constexpr (!kValueInLane) lane_slot_ = &out;
-          lane_.store(kWaiting, std::memory_order_release);
-          senders_.NotifyObservers();
-        }
-      }
-      if (op.token.disconnected) return Attempt::kDisconnected;
-      if (op.token.slot != nullptr) {
-        Read(op, out);
-        return Attempt::kDone;
-      }
-      // Relaxed stores of kLaneIdle below: the word publishes nothing to
-      // anyone then, and no sender can claim the lane before it is armed
-      // again, under the lock.
-      switch (AwaitLane(self, deadline)) {
-        case kLaneFull:
+    return WaitThroughLane(
+        OpKind::kRecv, deadline,
+        [&] {
+          if constexpr (!kValueInLane) delivered_ = &out;
+        },
+        [&](Operation& op) { Read(op, out); },
+        [&] {
           // AwaitLane's acquire saw the sender's release: the value is in
           // `out`, or in the lane, to be moved out (which cannot throw).
-          if constexpr (kValueInLane) out.emplace(std::move(*LaneValue()));
-          lane_.store(kLaneIdle, std::memory_order_relaxed);
-          return Attempt::kDone;
-        case kLaneDeclined:
-        case kLaneClosed:
-          // Start over under the lock: a sender may have registered while
-          // the lane was claimed, or the channel disconnected.
-          lane_.store(kLaneIdle, std::memory_order_relaxed);
-          continue;
-        default:
-          return Attempt::kWouldBlock;  // Withdrawn at the deadline.
-      }
-    }
+          if constexpr (kValueInLane) {
+            out.emplace(std::move(*InLane(delivered_)));
+          }
+        });
+  }
+
+  // A blocking send through the lane; kWouldBlock: the deadline passed.
+  std::optional<Attempt> SendWaiting(absl::Time deadline, T& value) override {
+    return WaitThroughLane(
+        OpKind::kSend, deadline,
+        [&] {
+          // A copy: if nobody takes it, the value is still the caller's.
+          if constexpr (kValueInLane) {
+            ::new (static_cast<void*>(offered_.bytes)) T(value);
+          } else {
+            offered_ = &value;
+          }
+        },
+        [&](Operation& op) { Write(op, value); }, [] {});
   }
 
   bool IsReady(Operation& op) override {
@@ -170,6 +186,10 @@ class Zero final : public Flavor<T> {
 
   // Moves the waiting sender's value into `out`.
   void Read(Operation& op, std::optional<T>& out) override {
+    if (op.token.slot == &lane_) {
+      TakeOffer(op, out);
+      return;
+    }
     Packet* packet = static_cast<Packet*>(op.token.slot);
     T* value = static_cast<T*>(packet->value);
     try {
@@ -199,6 +219,94 @@ class Zero final : public Flavor<T> {
       std::is_trivially_copyable_v<T> &&
       std::is_nothrow_move_constructible_v<T> && sizeof(T) <= 16;
 
+  // The loop of a blocking send or receive through the lane: reserve, or
+  // arm the lane with what `publish()` stores for the claimer and wait in
+  // it; `complete(op)` completes a reservation, `take()` a wait that ended
+  // with the hand-off done.
+  template <class Publish, class Complete, class Take>
+  std::optional<Attempt> WaitThroughLane(OpKind kind, absl::Time deadline,
+                                         Publish publish, Complete complete,
+                                         Take take) {
+    for (;;) {
+      Operation op(this, kind);
+      const std::optional<uintptr_t> armed =
+          ReserveOrArm(op, deadline, publish);
+      if (!armed) return std::nullopt;  // The lane is busy: the lists.
+      if (*armed == kReserved) {
+        if (op.token.disconnected) return Attempt::kDisconnected;
+        complete(op);
+        return Attempt::kDone;
+      }
+      if (*armed == kExpired) return Attempt::kWouldBlock;
+      switch (AwaitLane(*armed, deadline)) {
+        case kLaneFull:
+        case kLaneTaken:
+          take();
+          return Attempt::kDone;
+        case kLaneFree:
+          return Attempt::kWouldBlock;  // Withdrawn at the deadline.
+        default:
+          continue;  // Declined or closed: start over under the lock.
+      }
+    }
+  }
+
+  // ReserveOrArm()'s answers besides an armed word, which always counts at
+  // least one arm and so is neither.
+  static constexpr uintptr_t kReserved = 0;  // op is reserved: complete it.
+  static constexpr uintptr_t kExpired = 1;   // Nothing ready, deadline past.
+
+  // Under the lock: reserves `op` if a partner is ready, or else arms the
+  // lane for the calling thread to wait in (as kRecvAwake or kSendAwake,
+  // by op.kind), after `publish()` has stored what the claimer needs.
+  // Returns kReserved, kExpired, the armed word, or nullopt when the lane
+  // is not free (or, for a send, when other senders wait in the list, who
+  // came first): the caller then waits through the lists.
+  template <class Publish>
+  std::optional<uintptr_t> ReserveOrArm(Operation& op, absl::Time deadline,
+                                        Publish publish) {
+    // Read before the lock, and only for a finite deadline; checked only if
+    // nothing is ready, so that what is ready at the deadline is taken.
+    const bool expired =
+        deadline != absl::InfiniteFuture() && absl::Now() >= deadline;
+    Context& self = Context::ForThisThread();
+    SpinLockGuard guard(lock_);
+    if (ReserveLocked(op)) return kReserved;
+    if (expired) return kExpired;
+    // Acquire: the lane's last claimer's release (its value taken, or
+    // delivered and then taken by the receiver before it came back here)
+    // happens before we publish into the lane again; our release below
+    // passes that on to whoever finds this arm overwritten.
+    const uintptr_t word = lane_.load(std::memory_order_acquire);
+    if (!Armable(LaneStateOf(word))) return std::nullopt;
+    const bool send = op.kind == OpKind::kSend;
+    if (send && senders_.HasWaiterBesides(self)) return std::nullopt;
+    // Armed under the lock, so that a partner registering after this sees
+    // it (ReadyLocked), and one registered before was paired with above,
+    // unless it was already selected elsewhere or aborting (it then
+    // retries and finds the lane) or only observes (woken just below).
+    // Release: publishes lane_waiter_ and what publish() stored to the
+    // claimer, whose compare-and-swap acquires.
+    lane_waiter_ = &self;
+    publish();
+    const uintptr_t armed =
+        LaneWord(LaneArmsOf(word) + 1, send ? kSendAwake : kRecvAwake);
+    lane_.store(armed, std::memory_order_release);
+    Partners(op).NotifyObservers();
+    return armed;
+  }
+
+  // Whether the lane may be armed in `state`. Invariant [free to arm]:
+  // nobody waits in it, nobody holds a claim on it, and the last waiter
+  // needs nothing of it: a full lane's value was taken by its receiver,
+  // which is the only thread that can arm the lane for a receive, and an
+  // offer (a send) uses storage of its own (offered_, not delivered_); a
+  // taken lane's sender reads only the word, where a later arm shows it
+  // that its wait ended (the count of arms moved on).
+  static constexpr bool Armable(uintptr_t state) {
+    return state == kLaneFree || state == kLaneFull || state == kLaneTaken;
+  }
+
   // TryReserve() under lock_.
   bool ReserveLocked(Operation& op) {
     if (disconnected_.load(std::memory_order_relaxed)) {
@@ -206,7 +314,7 @@ class Zero final : public Flavor<T> {
       return true;
     }
     // The lane may have been armed since the lock-free look.
-    if (op.kind == OpKind::kSend && ClaimLaneFor(op)) return true;
+    if (ClaimLaneFor(op)) return true;
     // Pair with a partner waiting on the other side, if any.
     std::optional<Selection> partner = Partners(op).TrySelect();
     if (!partner) return false;
@@ -216,64 +324,80 @@ class Zero final : public Flavor<T> {
   }
 
   // Whether `op`, of the thread owning `self`, can complete now. Needs lock_.
-  // The lane's receiver is never `self`: it is blocked in RecvWaiting().
+  // The lane's waiter is never `self`: it is blocked in RecvWaiting() or
+  // SendWaiting().
   bool ReadyLocked(const Operation& op, const Context& self) {
     return disconnected_.load(std::memory_order_relaxed) ||
-           (op.kind == OpKind::kSend &&
-            IsUnselected(lane_.load(std::memory_order_relaxed))) ||
+           IsPartnerState(op,
+                          LaneStateOf(lane_.load(std::memory_order_relaxed))) ||
            Partners(op).HasWaiterBesides(self);
   }
 
-  // Claims the lane, if a receiver waits in it: the lane is the claimer's
-  // until it ends the wait (EndLaneWait()). Returns the state it was
-  // claimed from, which says whether the receiver sleeps.
-  std::optional<uintptr_t> ClaimLane() {
+  // Whether a lane in `state` holds a partner for `op`.
+  static bool IsPartnerState(const Operation& op, uintptr_t state) {
+    const uintptr_t awake = PartnerAwake(op);
+    return state == awake || state == awake + 1;
+  }
+  // The awake state of the partner `op` claims; asleep is the next one.
+  static LaneState PartnerAwake(const Operation& op) {
+    return op.kind == OpKind::kSend ? kRecvAwake : kSendAwake;
+  }
+
+  // Claims the lane if a waiter armed it as `awake` (or its asleep state
+  // next to it): the lane is the claimer's until it ends the wait
+  // (EndLaneWait()). Returns the word it claimed, which says how to end
+  // the wait and whether the waiter sleeps.
+  std::optional<uintptr_t> ClaimLane(LaneState awake) {
+    const LaneState claimed = awake == kRecvAwake ? kLaneFilling : kLaneTaking;
     // Acquire on success: pairs with the arming release (continued by the
-    // receiver's move to kSleeping), so lane_waiter_ and lane_slot_ are
-    // the receiver's.
-    uintptr_t state = lane_.load(std::memory_order_relaxed);
-    while (IsUnselected(state)) {
-      if (lane_.compare_exchange_weak(state, kLaneFilling,
+    // waiter's move to asleep), so lane_waiter_ and what the waiter
+    // published are the waiter's.
+    uintptr_t word = lane_.load(std::memory_order_relaxed);
+    while (LaneStateOf(word) == awake || LaneStateOf(word) == awake + 1) {
+      if (lane_.compare_exchange_weak(word, LaneWord(LaneArmsOf(word), claimed),
                                       std::memory_order_acquire,
                                       std::memory_order_relaxed)) {
-        return state;
+        return word;
       }
     }
     return std::nullopt;
   }
 
-  // ClaimLane() for a send, which then completes or abandons `op`.
+  // ClaimLane() for `op`, which then completes or abandons it.
   bool ClaimLaneFor(Operation& op) {
-    const std::optional<uintptr_t> claimed_from = ClaimLane();
-    if (!claimed_from) return false;
+    const std::optional<uintptr_t> claimed = ClaimLane(PartnerAwake(op));
+    if (!claimed) return false;
     op.token.slot = &lane_;
-    op.token.stamp = *claimed_from;
+    op.token.stamp = *claimed;
     return true;
   }
 
-  // Ends the receiver's wait in a lane we claimed from `claimed_from`, with
-  // kLaneFull, kLaneDeclined or kLaneClosed. The receiver cannot return
-  // while the lane is claimed, so its context is alive until the store;
-  // if it sleeps, the reference to wake it is taken before the store, after
-  // which it may return and its thread exit. Release: pairs with the
-  // receiver's acquire, so that the value (or whatever a failed move left
-  // in its storage) is written before it looks.
-  void EndLaneWait(uintptr_t claimed_from, uintptr_t end) {
+  // Ends the wait in a lane we claimed as `claimed`, with `end`. The waiter
+  // cannot return while the lane is claimed, so its context is alive until
+  // the store; if it sleeps, the reference to wake it is taken before the
+  // store, after which it may return and its thread exit. Release: pairs
+  // with the waiter's acquire, so that what we did to the value is done
+  // before it looks.
+  void EndLaneWait(uintptr_t claimed, LaneState end) {
     std::optional<Unparker> wake;
-    if (claimed_from == kSleeping) wake.emplace(lane_waiter_->unparker());
-    lane_.store(end, std::memory_order_release);
+    const uintptr_t state = LaneStateOf(claimed);
+    if (state == kRecvAsleep || state == kSendAsleep) {
+      wake.emplace(lane_waiter_->unparker());
+    }
+    lane_.store(LaneWord(LaneArmsOf(claimed), end), std::memory_order_release);
     if (wake) wake->Unpark();
   }
 
-  // Completes a claimed lane: the value moves into the lane or into the
-  // receiver's storage, then the receiver is told. If the move throws, the
-  // lane is declined and the exception propagates; the value stays ours.
+  // Completes a claimed receive wait: the value moves into the lane or into
+  // the receiver's storage, then the receiver is told. If the move throws,
+  // the lane is declined and the exception propagates; the value stays
+  // ours.
   void FillLane(Operation& op, T& value) {
     if constexpr (kValueInLane) {
-      ::new (static_cast<void*>(lane_slot_.bytes)) T(std::move(value));
+      ::new (static_cast<void*>(delivered_.bytes)) T(std::move(value));
     } else {
       try {
-        lane_slot_->emplace(std::move(value));
+        delivered_->emplace(std::move(value));
       } catch (...) {
         DeclineLane(op);
         throw;
@@ -282,42 +406,73 @@ class Zero final : public Flavor<T> {
     EndLaneWait(op.token.stamp, kLaneFull);
   }
 
-  // Gives up a claimed lane: the receiver starts over (see the top).
+  // Completes a claimed offer: the value moves out of the lane or out of
+  // the sender's storage into `out`, then the sender is told. If the move
+  // throws, the lane is declined and the exception propagates; the value
+  // stays the sender's.
+  void TakeOffer(Operation& op, std::optional<T>& out) {
+    if constexpr (kValueInLane) {
+      out.emplace(std::move(*InLane(offered_)));
+    } else {
+      try {
+        out.emplace(std::move(*offered_));
+      } catch (...) {
+        DeclineLane(op);
+        throw;
+      }
+    }
+    EndLaneWait(op.token.stamp, kLaneTaken);
+  }
+
+  // Gives up a claimed lane: the waiter starts over (see the top).
   void DeclineLane(Operation& op) {
     EndLaneWait(op.token.stamp, kLaneDeclined);
     op.token.slot = nullptr;
   }
 
-  // Waits, in the lane, until a claimer ends the wait or the deadline
-  // passes; returns the claimer's kLaneFull, kLaneDeclined or kLaneClosed,
-  // or kLaneIdle once withdrawn at the deadline.
-  uintptr_t AwaitLane(Context& self, absl::Time deadline) {
-    // Only a claimer moves the word off kWaiting and kSleeping (besides
-    // our own move to kSleeping), so AwaitWord() returns either at the
-    // deadline or with the lane claimed or done.
-    uintptr_t state = AwaitWord(lane_, self.parker(), deadline);
+  // Waits in the lane armed as `armed` until a claimer ends the wait or the
+  // deadline passes. Returns kLaneFull or kLaneTaken (done), kLaneDeclined
+  // or kLaneClosed (start over; the lane is free again), or kLaneFree once
+  // withdrawn at the deadline.
+  LaneState AwaitLane(uintptr_t armed, absl::Time deadline) {
+    Context& self = Context::ForThisThread();
+    // Only a claimer moves the word off `armed` and the asleep word after
+    // it (besides our own move to asleep), so AwaitWord() returns either at
+    // the deadline or with the lane claimed or done.
+    uintptr_t word =
+        AwaitWord(lane_, self.parker(), deadline, armed, armed + 1);
+    const uintptr_t arms = LaneArmsOf(armed);
     // At the deadline, withdraw, unless a claimer gets in first. Acquire
     // (needed on failure only; GCC rejects a failure order stronger than
-    // the success order): the state found may be the claimer's last store.
-    if (IsUnselected(state) && lane_.compare_exchange_strong(
-                                   state, kLaneIdle, std::memory_order_acquire,
-                                   std::memory_order_acquire)) {
-      return kLaneIdle;
+    // the success order): the word found may be the claimer's last store.
+    if ((word == armed || word == armed + 1) &&
+        lane_.compare_exchange_strong(word, LaneWord(arms, kLaneFree),
+                                      std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+      return kLaneFree;
     }
-    // Claimed: the claimer may write into our storage until it ends the
-    // wait, so we wait for that past the deadline, as for a packet. A
-    // sender's claim ends within its move; a dynamic select's lasts until
+    // Claimed: the claimer may use what we published until it ends the
+    // wait, so we wait for that past the deadline. A plain send or
+    // receive's claim ends within its move; a dynamic select's lasts until
     // its chosen operation is completed or dropped.
     Backoff backoff;
-    while (state == kLaneFilling) {
+    while (LaneArmsOf(word) == arms && (LaneStateOf(word) == kLaneFilling ||
+                                        LaneStateOf(word) == kLaneTaking)) {
       backoff.Poll();
-      state = lane_.load(std::memory_order_acquire);
+      word = lane_.load(std::memory_order_acquire);
     }
-    return state;
-  }
-
-  T* LaneValue() {
-    return std::launder(reinterpret_cast<T*>(lane_slot_.bytes));
+    // Armed again since: only a done wait can be overwritten [free to arm].
+    if (LaneArmsOf(word) != arms) {
+      return LaneStateOf(armed) == kRecvAwake ? kLaneFull : kLaneTaken;
+    }
+    const auto end = static_cast<LaneState>(LaneStateOf(word));
+    if (end == kLaneDeclined || end == kLaneClosed) {
+      // Free the lane for whoever arms it next, ourselves included. Release:
+      // the claimer's accesses to what we published (acquired above) happen
+      // before the next arm's publish, which acquires this.
+      lane_.store(LaneWord(arms, kLaneFree), std::memory_order_release);
+    }
+    return end;
   }
 
   // The list an operation waits in, and the list its partners wait in.
@@ -353,50 +508,56 @@ class Zero final : public Flavor<T> {
   }
 
   // Ends a wait in the lane with kLaneClosed, claiming the lane first as a
-  // sender would, so that the receiver cannot leave while we read its
+  // partner would, so that the waiter cannot leave while we read its
   // context. Needs lock_ (with disconnected_ set), under which the lane is
-  // armed. A lane claimed by someone else is left to them: their end of the
-  // wait sends the receiver back under the lock, where it sees
-  // disconnected_.
+  // armed, so it is not armed again. A lane claimed by someone else is left
+  // to them: their end of the wait sends the waiter back under the lock,
+  // where it sees disconnected_.
   void CloseLane() {
-    if (const std::optional<uintptr_t> claimed_from = ClaimLane()) {
-      EndLaneWait(*claimed_from, kLaneClosed);
-    }
+    std::optional<uintptr_t> claimed = ClaimLane(kRecvAwake);
+    if (!claimed) claimed = ClaimLane(kSendAwake);
+    if (claimed) EndLaneWait(*claimed, kLaneClosed);
   }
 
-  // The lane's own storage for a value, if kValueInLane.
+  // Storage in the lane for one value, if kValueInLane.
   struct LaneStorage {
     alignas(T) unsigned char bytes[sizeof(T)];
   };
+  static T* InLane(LaneStorage& storage) {
+    return std::launder(reinterpret_cast<T*>(storage.bytes));
+  }
 
   // The one-byte members first, where they fill the base's tail padding,
   // so that an idle channel is as small as the layout allows; then the
   // lane, so that for values of up to 8 bytes the lock, the lane word, the
-  // waiter and the value take 30 bytes and share a cache line in three of
-  // the four ways a 16-byte aligned allocation can fall.
+  // waiter and the value share a cache line in most of the ways a 16-byte
+  // aligned allocation can fall.
   SpinLock lock_;
   // Written under lock_; atomic so that IsDisconnected() needs no lock.
   std::atomic<bool> disconnected_{false};
 
-  // The lane. Invariant: it leaves kLaneIdle only under lock_, by the
-  // receiver (to kWaiting); leaves kWaiting or kSleeping only by the
-  // receiver (to kSleeping, or to kLaneIdle at its deadline) or by one
-  // claim (to kLaneFilling: a sender's, or Disconnect()'s); leaves
-  // kLaneFilling only by its claimer (to kLaneFull, kLaneDeclined or
-  // kLaneClosed); and returns to kLaneIdle only by the receiver. So the
-  // receiver never sees the lane armed again once it was claimed, and
-  // everything that happened meanwhile it sees under the lock.
-  // lane_waiter_, and lane_slot_ where it points to the receiver's storage,
-  // are written by the receiver before arming and read by the claimer; a
-  // value kept in the lane is written by the claimer before kLaneFull and
-  // read by the receiver after.
-  std::atomic<uintptr_t> lane_{kLaneIdle};
+  // The lane. Invariant: it is armed (to kRecvAwake or kSendAwake, one more
+  // arm counted) only under lock_, only from a state Armable() allows and
+  // only while not disconnected; leaves an armed state only by its waiter
+  // (to asleep, or to kLaneFree at its deadline) or by one claim (to
+  // kLaneFilling or kLaneTaking: a partner's, or Disconnect()'s); leaves a
+  // claimed state only by its claimer (to kLaneFull, kLaneTaken,
+  // kLaneDeclined or kLaneClosed); and leaves kLaneDeclined and kLaneClosed
+  // only by the waiter (to kLaneFree). So a waiter never sees its own arm
+  // again once claimed, and everything that happened meanwhile it sees
+  // under the lock. lane_waiter_ and what the waiter publishes (delivered_,
+  // or the offer) are written before arming and read by the claimer; a
+  // value delivered into the lane is written by the claimer before
+  // kLaneFull and read by the receiver after.
+  std::atomic<uintptr_t> lane_{LaneWord(0, kLaneFree)};
   Context* lane_waiter_ = nullptr;  // Whom to wake.
-  // Where the value goes: the lane's own storage, which holds a T while
-  // kLaneFull, or the receiver's.
-  std::conditional_t<kValueInLane, LaneStorage, std::optional<T>*> lane_slot_{};
+  // Where a receiver's value goes, and a sender's offer: in the lane (each
+  // holds a T from its publication or fill until taken), or a pointer to
+  // the receiver's storage and to the sender's value.
+  std::conditional_t<kValueInLane, LaneStorage, std::optional<T>*> delivered_{};
+  std::conditional_t<kValueInLane, LaneStorage, T*> offered_{};
 
-  WaitList senders_;    // Guarded by lock_.
+  WaitList senders_;    // Guarded by lock_: senders that did not use the lane.
   WaitList receivers_;  // Guarded by lock_: selects that receive.
 };
 

@@ -11,7 +11,7 @@ Context& Context::ForThisThread() {
 }
 
 uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,
-                    absl::Time deadline) {
+                    absl::Time deadline, uintptr_t awake, uintptr_t asleep) {
   // Spin, then yield, for about as long as parking would cost (see
   // Backoff::kWaitSteps): a partner that is running ends the wait well
   // within that, and then no syscall is made on either side. Acquire, here
@@ -23,18 +23,17 @@ uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,
   const bool timed = deadline != absl::InfiniteFuture();
   Backoff backoff(Backoff::kWaitSteps);
   uintptr_t expected = word.load(std::memory_order_acquire);
-  while (expected == kWaiting && !backoff.IsCompleted()) {
+  while (expected == awake && !backoff.IsCompleted()) {
     if (timed && absl::Now() >= deadline) return expected;
     backoff.Poll();
     expected = word.load(std::memory_order_acquire);
   }
 
-  // Announce the sleep. A waker that got in first still found kWaiting and
+  // Announce the sleep. A waker that got in first still found `awake` and
   // will not wake us; then this fails and we return what it stored. From
-  // here on a waker finds kSleeping and unparks us.
-  if (expected == kWaiting &&
-      !word.compare_exchange_strong(expected, kSleeping,
-                                    std::memory_order_acq_rel,
+  // here on a waker finds `asleep` and unparks us.
+  if (expected == awake &&
+      !word.compare_exchange_strong(expected, asleep, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
     return expected;
   }
@@ -50,7 +49,7 @@ uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,
   // at the cost of up to 50 us of yielding per wait that times out.
   for (;;) {
     const uintptr_t s = word.load(std::memory_order_acquire);
-    if (s != kSleeping) return s;
+    if (s != asleep) return s;
     if (deadline == absl::InfiniteFuture()) {
       parker.Park();
     } else if (!parker.ParkUntil(deadline) && absl::Now() >= deadline) {

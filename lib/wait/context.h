@@ -144,18 +144,19 @@ class Context {
 };
 
 // The waiting half of the sleep handshake that a context's selection word
-// follows, for any word that follows it: kWaiting while its owner waits
-// awake, kSleeping once the owner parks, anything else once another thread
-// ended the wait (and unparked the owner if it found kSleeping). Only the
-// owner moves the word to kSleeping, and within one wait nobody moves it
-// back to kWaiting.
-// Spins briefly while the word is kWaiting, moves it to kSleeping and parks
+// follows, for any word that follows it: `awake` (kWaiting for a selection
+// word) while its owner waits awake, `asleep` (kSleeping) once the owner
+// parks, anything else once another thread ended the wait (and unparked the
+// owner if it found `asleep`). Only the owner moves the word to `asleep`,
+// and within one wait nobody moves it back to `awake`.
+// Spins briefly while the word is `awake`, moves it to `asleep` and parks
 // on `parker` until it changes or `deadline` passes. Returns the value that
-// ended the wait, or at the deadline kWaiting (it passed during the spin)
-// or kSleeping: withdrawing is then the caller's move, by a
+// ended the wait, or at the deadline `awake` (it passed during the spin)
+// or `asleep`: withdrawing is then the caller's move, by a
 // compare-and-swap that a waker may win.
 uintptr_t AwaitWord(std::atomic<uintptr_t>& word, Parker& parker,
-                    absl::Time deadline);
+                    absl::Time deadline, uintptr_t awake = kWaiting,
+                    uintptr_t asleep = kSleeping);
 
 }  // namespace chan::internal
 
