@@ -64,7 +64,8 @@ class Flavor : public Selectable {
   // A receive that waits until `deadline`, for a flavor with a faster way
   // for its one receiver to wait than the general loop (the rendezvous
   // lane): kDone with the value in `out`, kDisconnected, or kWouldBlock once
-  // the deadline passed. nullopt: the flavor has none; use Wait().
+  // the deadline passed. nullopt: the flavor has none, or cannot use it
+  // now; use Wait().
   virtual std::optional<Attempt> RecvWaiting(absl::Time /*deadline*/,
                                              std::optional<T>& /*out*/) {
     return std::nullopt;

@@ -9,14 +9,16 @@
 // A blocking send or receive (not a select) waits in the channel's lane
 // instead of a list: one word in the channel object, beside the lock, which
 // either side arms under the lock and the other claims by one
-// compare-and-swap without it. A waiting receiver is claimed by a sender,
-// which leaves its value and marks the lane full; a waiting sender's offer
-// is claimed by a receiver (or a select receiving), which takes the value
-// and marks it taken. So whichever side comes first, the second touches one
-// cache line and no lock: a hand-off through the lists touches three (the
-// lock, the waiter's entry, its context). A small trivially copyable value
-// travels in the lane itself, beside the word; any other value moves once,
-// straight from the sender's storage or into the receiver's.
+// compare-and-swap without it. The lane holds one waiter: a send or
+// receive that finds it busy (or, for a send, finds senders waiting in the
+// list, who came first) waits in the list instead. A waiting receiver is
+// claimed by a sender, which leaves its value and marks the lane full; a
+// waiting sender's offer is claimed by a receiver (or a select receiving),
+// which takes the value and marks it taken. So whichever side comes first, the
+// second touches one cache line and no lock: a hand-off through the lists
+// touches three (the lock, the waiter's entry, its context). A small trivially
+// copyable value travels in the lane itself, beside the word; any other value
+// moves once, straight from the sender's storage or into the receiver's.
 //
 // The word follows the context's sleep handshake (awake, asleep; see
 // AwaitWord()), so a lane waiter spins, parks and is woken exactly as a
@@ -30,6 +32,8 @@
 #define CHAN_LIB_FLAVOR_ZERO_H_
 
 #include <atomic>
+#include <cstring>
+#include <memory>
 #include <new>
 #include <optional>
 #include <type_traits>
@@ -51,10 +55,12 @@ enum LaneState : uintptr_t {
   kRecvAsleep,    // A receiver waits, parked (or about to park).
   kSendAwake,     // A sender waits with its value offered, spinning.
   kSendAsleep,    // A sender waits with its value offered, parked.
-  kLaneFilling,   // A sender (or Disconnect()) claimed the receiver's wait.
-  kLaneTaking,    // A receiver (or Disconnect()) claimed the sender's offer.
+  kLaneFilling,   // A send (a select's too) or Disconnect() claimed the
+                  // receiver's wait.
+  kLaneTaking,    // A receive (a select's too) or Disconnect() claimed the
+                  // sender's offer.
   kLaneFull,      // The receiver's wait ended with the value delivered; may
-                  // be armed again once the receiver took it (see Armable).
+                  // be armed again (see Armable()).
   kLaneTaken,     // The sender's wait ended with its value taken; may be
                   // armed again.
   kLaneDeclined,  // The claimer gave up: the waiter starts over.
@@ -119,9 +125,10 @@ class Zero final : public Flavor<T> {
     return WaitThroughLane(
         OpKind::kSend, deadline,
         [&] {
-          // A copy: if nobody takes it, the value is still the caller's.
+          // The bytes, copied (T is trivially copyable, maybe move-only):
+          // if nobody takes them, the value is still the caller's.
           if constexpr (kValueInLane) {
-            ::new (static_cast<void*>(offered_.bytes)) T(value);
+            std::memcpy(offered_.bytes, std::addressof(value), sizeof(T));
           } else {
             offered_ = &value;
           }
@@ -273,10 +280,10 @@ class Zero final : public Flavor<T> {
     SpinLockGuard guard(lock_);
     if (ReserveLocked(op)) return kReserved;
     if (expired) return kExpired;
-    // Acquire: the lane's last claimer's release (its value taken, or
-    // delivered and then taken by the receiver before it came back here)
-    // happens before we publish into the lane again; our release below
-    // passes that on to whoever finds this arm overwritten.
+    // Acquire: the lane's last claimer's release (it took the offer it
+    // claimed, or delivered its value) happens before we publish into the
+    // lane again; our release below passes that on to whoever finds this
+    // arm overwritten.
     const uintptr_t word = lane_.load(std::memory_order_acquire);
     if (!Armable(LaneStateOf(word))) return std::nullopt;
     const bool send = op.kind == OpKind::kSend;
@@ -297,12 +304,14 @@ class Zero final : public Flavor<T> {
   }
 
   // Whether the lane may be armed in `state`. Invariant [free to arm]:
-  // nobody waits in it, nobody holds a claim on it, and the last waiter
-  // needs nothing of it: a full lane's value was taken by its receiver,
-  // which is the only thread that can arm the lane for a receive, and an
-  // offer (a send) uses storage of its own (offered_, not delivered_); a
-  // taken lane's sender reads only the word, where a later arm shows it
-  // that its wait ended (the count of arms moved on).
+  // nobody holds a claim on it, and an arm writes nothing that its last
+  // waiter still reads. A taken lane's sender reads only the word, where a
+  // later arm shows it that its wait ended (the count of arms moved on). A
+  // full lane's receiver may not have taken its value yet, but it reads
+  // only the word and delivered_, and an arm over it writes neither
+  // delivered_ nor anything the receiver reads: a send's arm publishes
+  // offered_ and lane_waiter_, and a receive's arm is the receiver's own,
+  // made after it took the value (there is one receiver).
   static constexpr bool Armable(uintptr_t state) {
     return state == kLaneFree || state == kLaneFull || state == kLaneTaken;
   }
@@ -455,6 +464,14 @@ class Zero final : public Flavor<T> {
     // wait, so we wait for that past the deadline. A plain send or
     // receive's claim ends within its move; a dynamic select's lasts until
     // its chosen operation is completed or dropped.
+    //
+    // TODO: this wait never parks, so a waiter whose partner is a dynamic
+    // select that holds its chosen operation burns a core, yielding, until
+    // the select completes or drops it. Asleep variants of the claimed
+    // states (the waiter moves Filling or Taking to them after the spin;
+    // the claimer ends the wait with an exchange and unparks if it finds
+    // one) would let it park, at the cost of a read-modify-write instead
+    // of a store at the end of every claim.
     Backoff backoff;
     while (LaneArmsOf(word) == arms && (LaneStateOf(word) == kLaneFilling ||
                                         LaneStateOf(word) == kLaneTaking)) {
@@ -557,8 +574,10 @@ class Zero final : public Flavor<T> {
   std::conditional_t<kValueInLane, LaneStorage, std::optional<T>*> delivered_{};
   std::conditional_t<kValueInLane, LaneStorage, T*> offered_{};
 
-  WaitList senders_;    // Guarded by lock_: senders that did not use the lane.
-  WaitList receivers_;  // Guarded by lock_: selects that receive.
+  WaitList senders_;  // Guarded by lock_: senders that did not use the lane.
+  // Guarded by lock_: selects that receive, and a blocking receive that
+  // found the lane busy.
+  WaitList receivers_;
 };
 
 }  // namespace chan::internal
