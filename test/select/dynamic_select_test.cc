@@ -752,6 +752,54 @@ BOOST_AUTO_TEST_CASE(DroppedRendezvousOperationsRepeatedly) {
   BOOST_TEST(received == expected, boost::test_tools::per_element());
 }
 
+// A timed send waits in the rendezvous channel's lane with its value
+// offered; a dynamic select chooses the receive, which claims the offer,
+// and holds it past the send's deadline. The send waits for the select
+// (see Sender::SendFor). If the select completes the receive, the send
+// reports success and the value arrives intact; if it drops it, the send,
+// sent back to the lock, times out there and hands its value back intact,
+// and nothing is left to receive.
+BOOST_AUTO_TEST_CASE(SelectedRecvHoldsATimedSendPastItsDeadline) {
+  for (const bool complete : {true, false}) {
+    BOOST_TEST_CONTEXT("the select completes the receive: " << complete) {
+      auto [tx, rx] = Bounded<Box>(0);
+      const absl::Time deadline = absl::Now() + absl::Milliseconds(100);
+      std::atomic<bool> returned{false};
+      Status status = Status::kEmpty;
+      int* cell = nullptr;
+      Box back;
+      std::thread sender([&, tx]() mutable {
+        Box value = std::make_unique<int>(6);
+        cell = value.get();
+        SendResult<Box> s = tx.SendUntil(std::move(value), deadline);
+        status = s.status();
+        if (!s.ok()) back = std::move(s).value();
+        returned.store(true);
+      });
+      BOOST_TEST(AwaitRecvReady(rx));  // The send waits in the lane.
+      RecvResult<Box> r;
+      {
+        DynamicSelect select;
+        select.AddRecv(rx);
+        std::optional<SelectedOperation> op = select.SelectFor(kGenerous);
+        BOOST_TEST(op.has_value());
+        absl::SleepFor(deadline - absl::Now() + kShort);
+        BOOST_TEST(!returned.load());  // Past its deadline, held.
+        if (complete && op.has_value()) r = op->Recv(rx);
+        // Otherwise dropped here.
+      }
+      sender.join();
+      Box& arrived = complete && r.ok() ? *r : back;
+      BOOST_TEST(status == (complete ? Status::kOk : Status::kTimeout));
+      BOOST_TEST(r.ok() == complete);
+      BOOST_REQUIRE(arrived != nullptr);
+      BOOST_TEST(arrived.get() == cell);
+      BOOST_TEST(*arrived == 6);
+      BOOST_TEST(rx.TryRecv().status() == Status::kEmpty);
+    }
+  }
+}
+
 // --- Readiness only --------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(ReadyDoesNotConsume, Flavor, BufferedFlavors) {
