@@ -140,7 +140,8 @@ class Sender {
   // Sends, blocking at most `timeout` / until `deadline`: kTimeout then.
   // One exception, on a rendezvous channel: once a DynamicSelect has chosen
   // a receive of this waiting send, the send waits, past the deadline if
-  // need be, until that operation is completed or dropped.
+  // need be (parked, once a brief spin is over), until that operation is
+  // completed or dropped.
   SendResult<T> SendFor(T&& value, absl::Duration timeout) {
     return SendImpl(value, DeadlineAfter(timeout), "Sender::SendFor");
   }
@@ -281,7 +282,8 @@ class Receiver {
   // Receives, blocking at most `timeout` / until `deadline`: kTimeout then.
   // One exception, on a rendezvous channel: once a DynamicSelect has chosen
   // a send to this waiting receive, the receive waits, past the deadline if
-  // need be, until that operation is completed or dropped.
+  // need be (parked, once a brief spin is over), until that operation is
+  // completed or dropped.
   RecvResult<T> RecvFor(absl::Duration timeout) {
     return RecvImpl(DeadlineAfter(timeout), "Receiver::RecvFor");
   }

@@ -368,6 +368,11 @@ class DynamicSelect;
 // waited took the value (a send's value is given up front, so it can be
 // handed over at once). Send() then reports kOk, and destroying the
 // operation cannot take the value back.
+//
+// Complete or drop it promptly. Until then it holds what it reserved: a
+// partner blocked on a rendezvous channel waits for it, parked; on a buffered
+// channel, a chosen send holds a slot, and the receiver, which takes values
+// in order, waits for that slot awake (spinning, then yielding).
 class [[nodiscard]] SelectedOperation {
  public:
   SelectedOperation(SelectedOperation&& other) noexcept
@@ -498,6 +503,9 @@ class DynamicSelect {
     // not hand it a value before the caller decides. Sends may be completed
     // by a partner, since their value was given up front.
     op.accepts_handoff = kind == internal::OpKind::kSend;
+    // What it reserves stays reserved until the caller completes or drops
+    // the SelectedOperation, however long that takes.
+    op.held = true;
     handles_.push_back(handle);
     return ops_.size() - 1;
   }
@@ -515,10 +523,10 @@ class DynamicSelect {
   }
 
   size_t WaitFor(absl::Time deadline, bool block, bool ready_only) {
-    CHAN_CHECK(can_become_ready_ > 0 || !block ||
-                   deadline != absl::InfiniteFuture(),
-               "chan::DynamicSelect: no enabled operation and no timeout; the "
-               "select would block forever");
+    CHAN_CHECK(
+        can_become_ready_ > 0 || !block || deadline != absl::InfiniteFuture(),
+        "chan::DynamicSelect: no enabled operation and no timeout; the "
+        "select would block forever");
     // Only the operation chosen last time holds a token: a try that fails
     // writes none. Resetting every token would cost more than the tries
     // themselves in a select over a thousand operations.

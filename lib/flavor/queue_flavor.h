@@ -23,6 +23,15 @@ class QueueFlavor : public Flavor<T> {
  public:
   explicit QueueFlavor(FlavorKind kind) : Flavor<T>(kind) {}
 
+  // TODO: a send that a dynamic select reserved (op.held) claims its slot
+  // here and holds it until its caller completes or drops it; meanwhile a
+  // receiver that reaches that slot spins and yields, since a claimed slot
+  // counts as ready (the claim, not the write, is what makes a waiting
+  // receiver's re-check and the sender's notify meet). So a caller that
+  // holds a chosen send for long costs the receiver a core. A "held" mark
+  // in the slot's state, stored at the claim and replaced at the write by
+  // a read-modify-write that finds a receiver that parked on it, would let
+  // the receiver sleep at the cost of one more atomic per held send.
   bool TryReserve(Operation& op) final {
     return op.kind == OpKind::kSend ? self().StartSend(op.token)
                                     : self().StartRecv(op.token);

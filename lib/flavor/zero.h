@@ -22,12 +22,14 @@
 //
 // The word follows the context's sleep handshake (awake, asleep; see
 // AwaitWord()), so a lane waiter spins, parks and is woken exactly as a
-// select is. It also counts arms, so that a waiter whose wait was ended and
-// whose lane was armed again since by someone else can tell. A claimer
-// that cannot complete (its move threw, or its select dropped the
-// operation) does not hand the lane back: it ends the wait with "declined",
-// and the waiter starts over under the lock, where it sees whatever changed
-// meanwhile.
+// select is; and once more, after a claim, while a dynamic select's caller
+// holds the claimed operation, which may take as long as it likes. Any
+// other claim ends within a move, and its waiter only spins. It also counts
+// arms, so that a waiter whose wait was ended and whose lane was armed again
+// since by someone else can tell. A claimer that cannot complete (its move
+// threw, or its select dropped the operation) does not hand the lane back: it
+// ends the wait with "declined", and the waiter starts over under the lock,
+// where it sees whatever changed meanwhile.
 #ifndef CHAN_LIB_FLAVOR_ZERO_H_
 #define CHAN_LIB_FLAVOR_ZERO_H_
 
@@ -65,6 +67,11 @@ enum LaneState : uintptr_t {
                   // armed again.
   kLaneDeclined,  // The claimer gave up: the waiter starts over.
   kLaneClosed,    // The channel disconnected: the waiter starts over.
+  // Claimed by a dynamic select, whose caller holds the claim for as long
+  // as it holds the selected operation (see Held()):
+  kLaneFillingHeld,  // Its send claimed the receiver's wait.
+  kLaneTakingHeld,   // Its receive claimed the sender's offer.
+  kLaneHeldAsleep,   // Either, and the waiter parked (or is about to).
 };
 inline constexpr int kLaneStateBits = 4;
 constexpr uintptr_t LaneStateOf(uintptr_t word) {
@@ -303,6 +310,13 @@ class Zero final : public Flavor<T> {
     return armed;
   }
 
+  // Whether a claim by `op` is held: made for a dynamic select, whose
+  // caller completes or drops the operation when it likes, while the
+  // waiter may park. Ending a held claim costs a compare-and-swap instead
+  // of a store (EndLaneWait()); any other claim ends within its move and
+  // does not pay it.
+  static bool Held(const Operation& op) { return op.held; }
+
   // Whether the lane may be armed in `state`. Invariant [free to arm]:
   // nobody holds a claim on it, and an arm writes nothing that its last
   // waiter still reads. A taken lane's sender reads only the word, where a
@@ -353,11 +367,13 @@ class Zero final : public Flavor<T> {
   }
 
   // Claims the lane if a waiter armed it as `awake` (or its asleep state
-  // next to it): the lane is the claimer's until it ends the wait
-  // (EndLaneWait()). Returns the word it claimed, which says how to end
-  // the wait and whether the waiter sleeps.
-  std::optional<uintptr_t> ClaimLane(LaneState awake) {
-    const LaneState claimed = awake == kRecvAwake ? kLaneFilling : kLaneTaking;
+  // next to it), as `held` or not (see Held()): the lane is the claimer's
+  // until it ends the wait (EndLaneWait()). Returns the word it claimed,
+  // which says how to end the wait and whether the waiter sleeps.
+  std::optional<uintptr_t> ClaimLane(LaneState awake, bool held) {
+    const LaneState claimed = awake == kRecvAwake
+                                  ? (held ? kLaneFillingHeld : kLaneFilling)
+                                  : (held ? kLaneTakingHeld : kLaneTaking);
     // Acquire on success: pairs with the arming release (continued by the
     // waiter's move to asleep), so lane_waiter_ and what the waiter
     // published are the waiter's.
@@ -374,27 +390,46 @@ class Zero final : public Flavor<T> {
 
   // ClaimLane() for `op`, which then completes or abandons it.
   bool ClaimLaneFor(Operation& op) {
-    const std::optional<uintptr_t> claimed = ClaimLane(PartnerAwake(op));
+    const std::optional<uintptr_t> claimed =
+        ClaimLane(PartnerAwake(op), Held(op));
     if (!claimed) return false;
     op.token.slot = &lane_;
     op.token.stamp = *claimed;
     return true;
   }
 
-  // Ends the wait in a lane we claimed as `claimed`, with `end`. The waiter
-  // cannot return while the lane is claimed, so its context is alive until
-  // the store; if it sleeps, the reference to wake it is taken before the
-  // store, after which it may return and its thread exit. Release: pairs
-  // with the waiter's acquire, so that what we did to the value is done
-  // before it looks.
-  void EndLaneWait(uintptr_t claimed, LaneState end) {
-    std::optional<Unparker> wake;
+  // Ends the wait in a lane we claimed (as `held` or not) from the word
+  // `claimed`, with `end`. The waiter cannot return while the lane is
+  // claimed, so its context is alive until the word leaves the claim; if
+  // it sleeps, the reference to wake it is taken before that, after which
+  // it may return and its thread exit. Release, on the store and on the
+  // compare-and-swap: pairs with the waiter's acquire, so that what we did
+  // to the value is done before it looks.
+  void EndLaneWait(uintptr_t claimed, LaneState end, bool held) {
+    const uintptr_t arms = LaneArmsOf(claimed);
+    const uintptr_t done = LaneWord(arms, end);
     const uintptr_t state = LaneStateOf(claimed);
-    if (state == kRecvAsleep || state == kSendAsleep) {
-      wake.emplace(lane_waiter_->unparker());
+    if (state == kRecvAwake || state == kSendAwake) {
+      // Claimed awake. Only a held claim's waiter moves the word off the
+      // claim (to kLaneHeldAsleep, to park); a store could overwrite that
+      // move unseen and leave it parked for good, so a held claim ends
+      // with a compare-and-swap, which tells. (It would cost a plain claim
+      // dearly: it waits for the line the spinning waiter keeps reading,
+      // where a store does not; spsc bounded(0) took 8-18% longer.)
+      if (!held) {
+        lane_.store(done, std::memory_order_release);
+        return;
+      }
+      uintptr_t word = LaneWord(
+          arms, state == kRecvAwake ? kLaneFillingHeld : kLaneTakingHeld);
+      if (lane_.compare_exchange_strong(word, done, std::memory_order_release,
+                                        std::memory_order_relaxed)) {
+        return;
+      }
     }
-    lane_.store(LaneWord(LaneArmsOf(claimed), end), std::memory_order_release);
-    if (wake) wake->Unpark();
+    const Unparker wake = lane_waiter_->unparker();
+    lane_.store(done, std::memory_order_release);
+    wake.Unpark();
   }
 
   // Completes a claimed receive wait: the value moves into the lane or into
@@ -412,7 +447,7 @@ class Zero final : public Flavor<T> {
         throw;
       }
     }
-    EndLaneWait(op.token.stamp, kLaneFull);
+    EndLaneWait(op.token.stamp, kLaneFull, Held(op));
   }
 
   // Completes a claimed offer: the value moves out of the lane or out of
@@ -430,12 +465,12 @@ class Zero final : public Flavor<T> {
         throw;
       }
     }
-    EndLaneWait(op.token.stamp, kLaneTaken);
+    EndLaneWait(op.token.stamp, kLaneTaken, Held(op));
   }
 
   // Gives up a claimed lane: the waiter starts over (see the top).
   void DeclineLane(Operation& op) {
-    EndLaneWait(op.token.stamp, kLaneDeclined);
+    EndLaneWait(op.token.stamp, kLaneDeclined, Held(op));
     op.token.slot = nullptr;
   }
 
@@ -462,19 +497,18 @@ class Zero final : public Flavor<T> {
     }
     // Claimed: the claimer may use what we published until it ends the
     // wait, so we wait for that past the deadline. A plain send or
-    // receive's claim ends within its move; a dynamic select's lasts until
-    // its chosen operation is completed or dropped.
-    //
-    // TODO: this wait never parks, so a waiter whose partner is a dynamic
-    // select that holds its chosen operation burns a core, yielding, until
-    // the select completes or drops it. Asleep variants of the claimed
-    // states (the waiter moves Filling or Taking to them after the spin;
-    // the claimer ends the wait with an exchange and unparks if it finds
-    // one) would let it park, at the cost of a read-modify-write instead
-    // of a store at the end of every claim.
+    // receive's claim (or a static select's) ends within its move: spin. A
+    // dynamic select's lasts until its caller completes or drops the
+    // operation: spin, then park (AwaitHeldClaim()).
+    const auto claimed = [arms](uintptr_t w, LaneState a, LaneState b) {
+      return LaneArmsOf(w) == arms &&
+             (LaneStateOf(w) == a || LaneStateOf(w) == b);
+    };
+    if (claimed(word, kLaneFillingHeld, kLaneTakingHeld)) {
+      word = AwaitHeldClaim(word);
+    }
     Backoff backoff;
-    while (LaneArmsOf(word) == arms && (LaneStateOf(word) == kLaneFilling ||
-                                        LaneStateOf(word) == kLaneTaking)) {
+    while (claimed(word, kLaneFilling, kLaneTaking)) {
       backoff.Poll();
       word = lane_.load(std::memory_order_acquire);
     }
@@ -490,6 +524,16 @@ class Zero final : public Flavor<T> {
       lane_.store(LaneWord(arms, kLaneFree), std::memory_order_release);
     }
     return end;
+  }
+
+  // Waits, past any deadline, until the dynamic select that claimed the
+  // lane as `word` (held) ends the wait, and returns the word that ended
+  // it; the select's end finds us asleep (EndLaneWait()). Out of line: it
+  // is rare, and inlined it kept AwaitLane() out of the blocking calls.
+  [[gnu::noinline]] uintptr_t AwaitHeldClaim(uintptr_t word) {
+    return AwaitWord(lane_, Context::ForThisThread().parker(),
+                     absl::InfiniteFuture(), word,
+                     LaneWord(LaneArmsOf(word), kLaneHeldAsleep));
   }
 
   // The list an operation waits in, and the list its partners wait in.
@@ -531,9 +575,9 @@ class Zero final : public Flavor<T> {
   // to them: their end of the wait sends the waiter back under the lock,
   // where it sees disconnected_.
   void CloseLane() {
-    std::optional<uintptr_t> claimed = ClaimLane(kRecvAwake);
-    if (!claimed) claimed = ClaimLane(kSendAwake);
-    if (claimed) EndLaneWait(*claimed, kLaneClosed);
+    std::optional<uintptr_t> claimed = ClaimLane(kRecvAwake, false);
+    if (!claimed) claimed = ClaimLane(kSendAwake, false);
+    if (claimed) EndLaneWait(*claimed, kLaneClosed, false);
   }
 
   // Storage in the lane for one value, if kValueInLane.
@@ -557,9 +601,11 @@ class Zero final : public Flavor<T> {
   // arm counted) only under lock_, only from a state Armable() allows and
   // only while not disconnected; leaves an armed state only by its waiter
   // (to asleep, or to kLaneFree at its deadline) or by one claim (to
-  // kLaneFilling or kLaneTaking: a partner's, or Disconnect()'s); leaves a
-  // claimed state only by its claimer (to kLaneFull, kLaneTaken,
-  // kLaneDeclined or kLaneClosed); and leaves kLaneDeclined and kLaneClosed
+  // kLaneFilling or kLaneTaking, or their held states: a partner's, or
+  // Disconnect()'s); leaves a claimed state only by its claimer (to
+  // kLaneFull, kLaneTaken, kLaneDeclined or kLaneClosed), except that a
+  // held state's waiter may first move it to kLaneHeldAsleep, which only
+  // the claimer leaves; and leaves kLaneDeclined and kLaneClosed
   // only by the waiter (to kLaneFree). So a waiter never sees its own arm
   // again once claimed, and everything that happened meanwhile it sees
   // under the lock. lane_waiter_ and what the waiter publishes (delivered_,

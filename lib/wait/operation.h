@@ -65,6 +65,7 @@ struct Operation {
       : target(other.target),
         kind(other.kind),
         accepts_handoff(other.accepts_handoff),
+        held(other.held),
         observe(other.observe),
         packet(other.packet),
         token(other.token),
@@ -78,6 +79,11 @@ struct Operation {
   // dynamic select): it then waits as an observer, is woken when a partner
   // arrives, and pairs by TryReserve() itself.
   bool accepts_handoff = true;
+  // True when the caller may hold a reservation for as long as it likes
+  // before completing or abandoning it (the dynamic select), rather than
+  // completing it at once: a flavor lets a partner that waits for it
+  // sleep meanwhile, at a cost the others need not pay.
+  bool held = false;
   // Set by the loop for each wait: register to be told when the operation
   // becomes ready, but never be paired with or handed a value. True for
   // readiness-only waits and for operations that do not accept hand-offs.

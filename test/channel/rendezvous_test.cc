@@ -2,15 +2,12 @@
 // the receiver takes the value, and the value moves once, from the sender to
 // the receiver, in whichever thread arrived second.
 #define BOOST_TEST_MODULE rendezvous
-#include <sys/syscall.h>
 #include <sys/types.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <ostream>
 #include <random>
@@ -26,6 +23,7 @@
 #include "chan/chan.h"
 #include "test/channel/channel_testing.h"
 #include "test/support/scale.h"
+#include "test/support/thread_state.h"
 
 namespace chan::testing {
 namespace {
@@ -43,41 +41,6 @@ bool RetryFor10s(F attempt) {
     std::this_thread::sleep_for(1ms);
   }
   return false;
-}
-
-// The calling thread's id, as /proc/self/task names it.
-pid_t ThisThreadId() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
-
-// Whether thread `tid` of this process sleeps in the kernel (state S in
-// /proc). A thread blocked in a channel call spins and yields (state R)
-// until it parks on its futex, which it does only once it waits where a
-// partner finds it: in the lane, or in a waiter list. So, unlike a sleep
-// of a guessed length, this tells that a thread has blocked.
-bool IsAsleep(pid_t tid) {
-  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  // "tid (name) S ...": the name may hold spaces and parentheses.
-  const size_t name_end = line.rfind(')');
-  return name_end != std::string::npos && name_end + 2 < line.size() &&
-         line[name_end + 2] == 'S';
-}
-
-// Waits until thread `tid` sleeps (see IsAsleep()), for at most ten
-// seconds; returns whether it does.
-bool AwaitAsleep(pid_t tid) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!IsAsleep(tid)) {
-    if (absl::Now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  return true;
-}
-
-// Waits until a thread has published its id in `tid`, and returns it.
-pid_t AwaitThreadId(const std::atomic<pid_t>& tid) {
-  while (tid.load() == 0) std::this_thread::yield();
-  return tid.load();
 }
 
 BOOST_AUTO_TEST_CASE(HoldsNothingAndIsAlwaysFull) {

@@ -21,6 +21,7 @@
 #include "chan/chan.h"
 #include "test/select/select_testing.h"
 #include "test/support/scale.h"
+#include "test/support/thread_state.h"
 
 namespace chan::testing {
 namespace {
@@ -796,6 +797,76 @@ BOOST_AUTO_TEST_CASE(SelectedRecvHoldsATimedSendPastItsDeadline) {
       BOOST_TEST(arrived.get() == cell);
       BOOST_TEST(*arrived == 6);
       BOOST_TEST(rx.TryRecv().status() == Status::kEmpty);
+    }
+  }
+}
+
+// A blocking send or receive claimed by a select is the select's until its
+// caller completes or drops the operation, however long that takes; the
+// blocked thread must sleep meanwhile, not spin. Both ways round, and both
+// ends of the hold: completed (the value arrives) and dropped (the blocked
+// call goes on waiting, and a later partner completes it).
+BOOST_AUTO_TEST_CASE(ThreadWhoseWaitASelectHoldsSleeps) {
+  for (const bool select_sends : {false, true}) {
+    for (const bool complete : {true, false}) {
+      BOOST_TEST_CONTEXT("the select sends: "
+                         << select_sends << "; it completes: " << complete) {
+        auto [tx, rx] = Bounded<Box>(0);
+        std::atomic<pid_t> tid{0};
+        Box received;
+        bool sent = false;
+        std::thread blocked([&, tx]() mutable {
+          tid.store(ThisThreadId());
+          if (select_sends) {
+            RecvResult<Box> r = rx.Recv();
+            if (r.ok()) received = std::move(*r);
+          } else {
+            sent = tx.Send(std::make_unique<int>(8)).ok();
+          }
+        });
+        const pid_t blocked_tid = AwaitThreadId(tid);
+        Box probe;
+        BOOST_TEST_REQUIRE(
+            (select_sends ? AwaitSendReady(tx, probe) : AwaitRecvReady(rx)));
+        Box offered = std::make_unique<int>(8);
+        RecvResult<Box> r;
+        {
+          DynamicSelect select;
+          if (select_sends) {
+            select.AddSend(tx, offered);
+          } else {
+            select.AddRecv(rx);
+          }
+          std::optional<SelectedOperation> op = select.SelectFor(kGenerous);
+          BOOST_TEST_REQUIRE(op.has_value());
+          BOOST_TEST(AwaitAsleep(blocked_tid));  // Held, and parked.
+          if (complete) {
+            if (select_sends) {
+              BOOST_TEST(op->Send(tx).ok());
+            } else {
+              r = op->Recv(rx);
+            }
+          }
+        }
+        if (!complete) {
+          // Dropped: the blocked call waits on; a plain partner ends it.
+          if (select_sends) {
+            BOOST_TEST(tx.Send(std::move(offered)).ok());
+          } else {
+            r = rx.Recv();
+          }
+        }
+        blocked.join();
+        if (select_sends) {
+          BOOST_REQUIRE(received != nullptr);
+          BOOST_TEST(*received == 8);
+          BOOST_TEST(offered == nullptr);
+        } else {
+          BOOST_TEST(sent);
+          BOOST_REQUIRE(r.ok());
+          BOOST_TEST(**r == 8);
+        }
+      }
     }
   }
 }
