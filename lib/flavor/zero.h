@@ -330,8 +330,10 @@ class Zero final : public Flavor<T> {
     return state == kLaneFree || state == kLaneFull || state == kLaneTaken;
   }
 
-  // TryReserve() under lock_.
-  bool ReserveLocked(Operation& op) {
+  // TryReserve() under lock_. Inlined, so that the blocking calls' lock is
+  // held no longer than the work: called, it cost spsc bounded(0) 5-10%
+  // (medians of 21 alternating runs).
+  [[gnu::always_inline]] bool ReserveLocked(Operation& op) {
     if (disconnected_.load(std::memory_order_relaxed)) {
       op.token.disconnected = true;
       return true;
