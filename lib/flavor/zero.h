@@ -68,7 +68,7 @@ enum LaneState : uintptr_t {
   kLaneDeclined,  // The claimer gave up: the waiter starts over.
   kLaneClosed,    // The channel disconnected: the waiter starts over.
   // Claimed by a dynamic select, whose caller holds the claim for as long
-  // as it holds the selected operation (see Held()):
+  // as it holds the selected operation (Operation::held):
   kLaneFillingHeld,  // Its send claimed the receiver's wait.
   kLaneTakingHeld,   // Its receive claimed the sender's offer.
   kLaneHeldAsleep,   // Either, and the waiter parked (or is about to).
@@ -310,13 +310,6 @@ class Zero final : public Flavor<T> {
     return armed;
   }
 
-  // Whether a claim by `op` is held: made for a dynamic select, whose
-  // caller completes or drops the operation when it likes, while the
-  // waiter may park. Ending a held claim costs a compare-and-swap instead
-  // of a store (EndLaneWait()); any other claim ends within its move and
-  // does not pay it.
-  static bool Held(const Operation& op) { return op.held; }
-
   // Whether the lane may be armed in `state`. Invariant [free to arm]:
   // nobody holds a claim on it, and an arm writes nothing that its last
   // waiter still reads. A taken lane's sender reads only the word, where a
@@ -368,14 +361,23 @@ class Zero final : public Flavor<T> {
     return op.kind == OpKind::kSend ? kRecvAwake : kSendAwake;
   }
 
+  // The state a claim moves the lane to from the waiter's `state`. A held
+  // claim (a dynamic select's: Operation::held) lets the waiter park while
+  // the select's caller holds it, and costs a compare-and-swap instead of
+  // a store to end (EndLaneWait()); any other claim ends within its move
+  // and does not pay that.
+  static LaneState ClaimedState(uintptr_t state, bool held) {
+    const bool receiver = state == kRecvAwake || state == kRecvAsleep;
+    return receiver ? (held ? kLaneFillingHeld : kLaneFilling)
+                    : (held ? kLaneTakingHeld : kLaneTaking);
+  }
+
   // Claims the lane if a waiter armed it as `awake` (or its asleep state
-  // next to it), as `held` or not (see Held()): the lane is the claimer's
-  // until it ends the wait (EndLaneWait()). Returns the word it claimed,
-  // which says how to end the wait and whether the waiter sleeps.
+  // next to it), as `held` or not (ClaimedState()): the lane is the
+  // claimer's until it ends the wait (EndLaneWait()). Returns the word it
+  // claimed, which says how to end the wait and whether the waiter sleeps.
   std::optional<uintptr_t> ClaimLane(LaneState awake, bool held) {
-    const LaneState claimed = awake == kRecvAwake
-                                  ? (held ? kLaneFillingHeld : kLaneFilling)
-                                  : (held ? kLaneTakingHeld : kLaneTaking);
+    const LaneState claimed = ClaimedState(awake, held);
     // Acquire on success: pairs with the arming release (continued by the
     // waiter's move to asleep), so lane_waiter_ and what the waiter
     // published are the waiter's.
@@ -393,7 +395,7 @@ class Zero final : public Flavor<T> {
   // ClaimLane() for `op`, which then completes or abandons it.
   bool ClaimLaneFor(Operation& op) {
     const std::optional<uintptr_t> claimed =
-        ClaimLane(PartnerAwake(op), Held(op));
+        ClaimLane(PartnerAwake(op), op.held);
     if (!claimed) return false;
     op.token.slot = &lane_;
     op.token.stamp = *claimed;
@@ -422,8 +424,7 @@ class Zero final : public Flavor<T> {
         lane_.store(done, std::memory_order_release);
         return;
       }
-      uintptr_t word = LaneWord(
-          arms, state == kRecvAwake ? kLaneFillingHeld : kLaneTakingHeld);
+      uintptr_t word = LaneWord(arms, ClaimedState(state, held));
       if (lane_.compare_exchange_strong(word, done, std::memory_order_release,
                                         std::memory_order_relaxed)) {
         return;
@@ -449,7 +450,7 @@ class Zero final : public Flavor<T> {
         throw;
       }
     }
-    EndLaneWait(op.token.stamp, kLaneFull, Held(op));
+    EndLaneWait(op.token.stamp, kLaneFull, op.held);
   }
 
   // Completes a claimed offer: the value moves out of the lane or out of
@@ -467,12 +468,12 @@ class Zero final : public Flavor<T> {
         throw;
       }
     }
-    EndLaneWait(op.token.stamp, kLaneTaken, Held(op));
+    EndLaneWait(op.token.stamp, kLaneTaken, op.held);
   }
 
   // Gives up a claimed lane: the waiter starts over (see the top).
   void DeclineLane(Operation& op) {
-    EndLaneWait(op.token.stamp, kLaneDeclined, Held(op));
+    EndLaneWait(op.token.stamp, kLaneDeclined, op.held);
     op.token.slot = nullptr;
   }
 
@@ -507,7 +508,7 @@ class Zero final : public Flavor<T> {
              (LaneStateOf(w) == a || LaneStateOf(w) == b);
     };
     if (claimed(word, kLaneFillingHeld, kLaneTakingHeld)) {
-      word = AwaitHeldClaim(word);
+      word = AwaitHeldClaim(word, self.parker());
     }
     Backoff backoff;
     while (claimed(word, kLaneFilling, kLaneTaking)) {
@@ -532,9 +533,8 @@ class Zero final : public Flavor<T> {
   // lane as `word` (held) ends the wait, and returns the word that ended
   // it; the select's end finds us asleep (EndLaneWait()). Out of line: it
   // is rare, and inlined it kept AwaitLane() out of the blocking calls.
-  [[gnu::noinline]] uintptr_t AwaitHeldClaim(uintptr_t word) {
-    return AwaitWord(lane_, Context::ForThisThread().parker(),
-                     absl::InfiniteFuture(), word,
+  [[gnu::noinline]] uintptr_t AwaitHeldClaim(uintptr_t word, Parker& parker) {
+    return AwaitWord(lane_, parker, absl::InfiniteFuture(), word,
                      LaneWord(LaneArmsOf(word), kLaneHeldAsleep));
   }
 

@@ -81,8 +81,8 @@ struct Operation {
   bool accepts_handoff = true;
   // True when the caller may hold a reservation for as long as it likes
   // before completing or abandoning it (the dynamic select), rather than
-  // completing it at once: a flavor lets a partner that waits for it
-  // sleep meanwhile, at a cost the others need not pay.
+  // completing it at once. The rendezvous flavor then lets the partner
+  // that waits for it sleep meanwhile, at a cost the others need not pay.
   bool held = false;
   // Set by the loop for each wait: register to be told when the operation
   // becomes ready, but never be paired with or handed a value. True for
